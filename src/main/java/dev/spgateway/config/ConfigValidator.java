@@ -1,0 +1,216 @@
+package dev.spgateway.config;
+
+import static dev.spgateway.config.ConfigPaths.field;
+import static dev.spgateway.config.ConfigPaths.index;
+
+import dev.spgateway.config.ConfigException.ConfigProblem;
+import dev.spgateway.credential.ServicePrincipalConfig;
+import dev.spgateway.policy.RouteConfig;
+import dev.spgateway.policy.RouteRule;
+import dev.spgateway.proxy.UpstreamConfig;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/** The checks binding cannot do: required fields, URLs, names that must refer to something. */
+final class ConfigValidator {
+
+  private static final Pattern GUID =
+      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final Pattern TENANT_DOMAIN = Pattern.compile("[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+");
+  private static final Pattern SECRET_NAME = Pattern.compile("[0-9A-Za-z-]{1,127}");
+  private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
+
+  private final GatewayConfig config;
+  private final List<ConfigProblem> problems;
+
+  ConfigValidator(GatewayConfig config, List<ConfigProblem> problems) {
+    this.config = config;
+    this.problems = problems;
+  }
+
+  void validate() {
+    ports();
+    url("entra.authority", config.entra().authority(), "https://login.microsoftonline.com");
+    trustFiles();
+    keyVault();
+    config.servicePrincipals().forEach((name, sp) -> servicePrincipal(field("servicePrincipals", name), name, sp));
+    if (config.upstreams().isEmpty()) {
+      add("upstreams", "no upstream is configured; add one, e.g. graph: { url: https://graph.microsoft.com }");
+    }
+    config.upstreams().forEach((name, upstream) -> upstream(field("upstreams", name), name, upstream));
+    callers();
+  }
+
+  private void ports() {
+    port("listener.port", config.listener().port());
+    port("admin.port", config.admin().port());
+    if (config.listener().port() != 0 && config.listener().port().equals(config.admin().port())) {
+      add("admin.port", "is the same as listener.port; the admin endpoints need a port of their own");
+    }
+  }
+
+  private void port(String path, int port) {
+    if (port < 0 || port > 65535) add(path, port + " is not a port; use 1-65535 (0 lets the system choose)");
+  }
+
+  private void trustFiles() {
+    List<String> files = config.tls().trustPemFiles();
+    for (int i = 0; i < files.size(); i++) {
+      if (!Files.isReadable(Path.of(files.get(i)))) {
+        add(index("tls.trustPemFiles", i), "cannot read '" + files.get(i) + "'; give the path of a PEM certificate file");
+      }
+    }
+  }
+
+  private void keyVault() {
+    if (config.keyVault() == null) {
+      if (!config.servicePrincipals().isEmpty()) {
+        add("keyVault", "missing; service principal secrets are read from Key Vault: add keyVault: { url: https://NAME.vault.azure.net }");
+      }
+      return;
+    }
+    URI url = config.keyVault().url();
+    if (url == null) {
+      add("keyVault.url", "missing; write the vault's URL, e.g. https://contoso-flows.vault.azure.net");
+    } else if (!"https".equals(url.getScheme()) || url.getHost() == null) {
+      add("keyVault.url", "'" + url + "' is not an https:// URL; Key Vault is only reached over TLS");
+    }
+  }
+
+  private void servicePrincipal(String path, String name, ServicePrincipalConfig sp) {
+    name(path, name);
+    if (sp == null) {
+      add(path, "is empty; give tenant, clientId and secret");
+      return;
+    }
+    if (sp.tenant() == null) {
+      add(field(path, "tenant"), "missing; give the directory (tenant) id of the app registration");
+    } else if (!GUID.matcher(sp.tenant()).matches() && !TENANT_DOMAIN.matcher(sp.tenant()).matches()) {
+      add(field(path, "tenant"), "'" + sp.tenant() + "' is neither a tenant id (GUID) nor a domain such as contoso.onmicrosoft.com");
+    }
+    if (sp.clientId() == null) {
+      add(field(path, "clientId"), "missing; give the application (client) id of the app registration");
+    } else if (!GUID.matcher(sp.clientId()).matches()) {
+      add(field(path, "clientId"), "'" + sp.clientId() + "' is not a GUID; copy the application (client) id from the app registration");
+    }
+    if (sp.secret() == null || sp.secret().keyVault() == null) {
+      add(field(path, "secret"), "missing; name the Key Vault secret holding the client secret: secret: { keyVault: NAME }");
+    } else if (!SECRET_NAME.matcher(sp.secret().keyVault()).matches()) {
+      add(field(field(path, "secret"), "keyVault"), "'" + sp.secret().keyVault()
+          + "' is not a Key Vault secret name (1-127 letters, digits and dashes)");
+    }
+  }
+
+  private void upstream(String path, String name, UpstreamConfig upstream) {
+    name(path, name);
+    if (upstream == null) {
+      add(path, "is empty; give at least url");
+      return;
+    }
+    if (upstream.url() == null) {
+      add(field(path, "url"), "missing; e.g. https://graph.microsoft.com or https://contoso.crm.dynamics.com");
+      return;
+    }
+    url(field(path, "url"), upstream.url(), "https://graph.microsoft.com");
+    if (upstream.url().getRawQuery() != null || upstream.url().getRawFragment() != null) {
+      add(field(path, "url"), "must not have a query or fragment");
+    }
+    if (upstream.kind() == null) {
+      add(field(path, "kind"), "missing; write kind: graph or kind: dataverse");
+    }
+    if (upstream.timeout().isZero() || upstream.connectTimeout().isZero()) {
+      add(path, "timeouts must be longer than zero");
+    }
+  }
+
+  private void callers() {
+    if (config.callers().isEmpty()) add("callers", "no caller is configured; nobody could use the gateway");
+    Map<String, String> ownerOfKey = new HashMap<>();
+    config.callers().forEach((name, caller) -> {
+      String path = field("callers", name);
+      name(path, name);
+      if (caller == null) {
+        add(path, "is empty; give apiKey and routes");
+        return;
+      }
+      if (caller.apiKey() == null || caller.apiKey().sha256() == null) {
+        add(field(path, "apiKey"), "missing; run `sp-gateway hash-key` and paste the apiKey line it prints");
+      } else if (!SHA256_HEX.matcher(caller.apiKey().sha256()).matches()) {
+        add(field(field(path, "apiKey"), "sha256"), "is not 64 hex digits; run `sp-gateway hash-key` to make a key and its hash");
+      } else {
+        String other = ownerOfKey.putIfAbsent(caller.apiKey().sha256().toLowerCase(java.util.Locale.ROOT), name);
+        if (other != null) add(field(path, "apiKey"), "is the same key as caller '" + other + "'; give each caller its own key");
+      }
+      if (caller.routes().isEmpty()) add(field(path, "routes"), "is empty; a caller without routes can do nothing");
+      for (int i = 0; i < caller.routes().size(); i++) route(index(field(path, "routes"), i), caller.routes().get(i));
+    });
+  }
+
+  private void route(String path, RouteConfig route) {
+    if (route == null) {
+      add(path, "is empty; give upstream, as and allow");
+      return;
+    }
+    known(field(path, "upstream"), route.upstream(), "upstream", config.upstreams().keySet());
+    known(field(path, "as"), route.as(), "service principal", config.servicePrincipals().keySet());
+    if (route.allow() == null || route.allow().isEmpty()) {
+      add(field(path, "allow"), "is empty; list what the caller may do, e.g. [\"GET /v1.0/users/{id}\"]");
+      return;
+    }
+    for (int i = 0; i < route.allow().size(); i++) {
+      try {
+        RouteRule.parse("", route.allow().get(i));
+      } catch (IllegalArgumentException e) {
+        add(index(field(path, "allow"), i), e.getMessage());
+      }
+    }
+  }
+
+  private void known(String path, String value, String what, java.util.Set<String> names) {
+    if (value == null) {
+      add(path, "missing; name one of the configured " + what + "s: " + String.join(", ", new TreeSet<>(names)));
+    } else if (!names.contains(value)) {
+      add(path, "unknown " + what + " '" + value + "'; known: " + String.join(", ", new TreeSet<>(names)));
+    }
+  }
+
+  private void name(String path, String name) {
+    if (!NAME.matcher(name).matches()) {
+      add(path, "the name '" + name + "' must be lower-case letters, digits and dashes (it appears in URLs and metrics)");
+    }
+  }
+
+  /** https://, or http:// to this machine only (local stand-ins): a token must never cross a network in clear. */
+  private void url(String path, URI url, String example) {
+    if (url.getHost() == null || url.getScheme() == null) {
+      add(path, "'" + url + "' is not an absolute URL; e.g. " + example);
+    } else if ("http".equals(url.getScheme())) {
+      if (!isLoopback(url.getHost())) add(path, "'" + url + "' uses http:// to another machine; use https://");
+    } else if (!"https".equals(url.getScheme())) {
+      add(path, "'" + url + "' must use https://");
+    }
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host.equals("localhost")) return true;
+    // Only literal addresses: a name could resolve elsewhere.
+    if (!host.matches("[0-9.]+|\\[[0-9a-fA-F:]+]")) return false;
+    try {
+      return InetAddress.getByName(host.replace("[", "").replace("]", "")).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private void add(String path, String message) {
+    problems.add(new ConfigProblem(path, message));
+  }
+}

@@ -1,0 +1,33 @@
+package dev.spgateway.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Durations as people write them: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}. */
+final class DurationDeserializer extends JsonDeserializer<Duration> {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+
+  @Override
+  public Duration deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+    String text = parser.getValueAsString();
+    Matcher matcher = DURATION.matcher(text == null ? "" : text.trim());
+    if (!matcher.matches()) {
+      throw new InvalidFormatException(parser, "'" + text + "' is not a duration; write 500ms, 10s, 5m or 1h",
+          text, Duration.class);
+    }
+    long amount = Long.parseLong(matcher.group(1));
+    return switch (matcher.group(2)) {
+      case "ms" -> Duration.ofMillis(amount);
+      case "s" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      default -> Duration.ofHours(amount);
+    };
+  }
+}

@@ -1,0 +1,25 @@
+package dev.spgateway.config;
+
+import dev.spgateway.credential.TokenSettings;
+import java.net.URI;
+
+/**
+ * The Entra ID authority tokens come from.
+ *
+ * @param authority {@code https://login.microsoftonline.com}, or a sovereign cloud's
+ *     ({@code https://login.microsoftonline.us}), or a local stand-in
+ * @param tokens when cached tokens are refreshed and how long a token request may take
+ */
+public record EntraConfig(URI authority, TokenSettings tokens) {
+
+  public static final URI PUBLIC_CLOUD = URI.create("https://login.microsoftonline.com");
+
+  public EntraConfig {
+    if (authority == null) authority = PUBLIC_CLOUD;
+    if (tokens == null) tokens = TokenSettings.defaults();
+  }
+
+  public static EntraConfig defaults() {
+    return new EntraConfig(null, null);
+  }
+}

@@ -1,0 +1,3 @@
+package dev.spgateway.credential;
+
+public record SecretReference(String keyVault) {}

@@ -1,0 +1,3 @@
+package dev.spgateway.credential;
+
+public record ServicePrincipalConfig(String tenant, String clientId, SecretReference secret) {}

@@ -1,0 +1,45 @@
+package dev.spgateway.gateway;
+
+import dev.spgateway.identity.Caller;
+import dev.spgateway.policy.Decision;
+import dev.spgateway.proxy.Upstream;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.httpproxy.ProxyRequest;
+import java.time.Instant;
+
+/**
+ * One request on its way through the pipeline: what each stage learned, for the next stage and for
+ * the audit record. Touched only on the request's own event loop, so it needs no locking.
+ */
+public final class Exchange {
+
+  final String requestId = RequestIds.next();
+  final Instant startTime = Instant.now();
+  final long startNanos = System.nanoTime();
+  final HttpServerRequest request;
+  final ProxyRequest proxyRequest;
+
+  /** The upstream's name as the caller wrote it, and the path after it, still percent-encoded. */
+  String upstreamName;
+  String upstreamPath;
+
+  Caller caller;
+  Decision.Allow allow;
+  Upstream upstream;
+  Rejection rejection;
+
+  long tokenNanos = -1;
+  long upstreamNanos = -1;
+  String upstreamRequestId;
+  boolean retriedAfter401;
+  boolean recorded;
+
+  Exchange(HttpServerRequest request) {
+    this.request = request;
+    this.proxyRequest = ProxyRequest.reverseProxy(request); // pauses the body until it is forwarded
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+}

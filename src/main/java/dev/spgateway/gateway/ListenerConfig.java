@@ -1,0 +1,14 @@
+package dev.spgateway.gateway;
+
+/** Where the gateway listens for callers. */
+public record ListenerConfig(String host, Integer port) {
+
+  public ListenerConfig {
+    if (host == null) host = "0.0.0.0";
+    if (port == null) port = 8080;
+  }
+
+  public static ListenerConfig defaults() {
+    return new ListenerConfig(null, null);
+  }
+}

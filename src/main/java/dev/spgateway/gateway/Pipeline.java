@@ -1,0 +1,217 @@
+package dev.spgateway.gateway;
+
+import dev.spgateway.audit.AuditLog;
+import dev.spgateway.audit.AuditRecord;
+import dev.spgateway.credential.AccessToken;
+import dev.spgateway.credential.TokenSource;
+import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.policy.Decision;
+import dev.spgateway.policy.RequestPaths;
+import dev.spgateway.policy.RoutePolicy;
+import dev.spgateway.proxy.Forwarder;
+import dev.spgateway.proxy.UpstreamFailure;
+import dev.spgateway.proxy.Upstreams;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.httpproxy.ProxyResponse;
+
+/**
+ * The whole path of a request, front to back, in one place:
+ *
+ * <pre>
+ * identify → read target → authorize → token → forward (once more on a 401) → respond
+ *     every request, forwarded or refused, leaves one audit record
+ * </pre>
+ *
+ * Each step asks its own package (identity, policy, credential, proxy) and records what it learned on
+ * the {@link Exchange}. A step that refuses throws or fails with a {@link Rejection}, which becomes a
+ * problem response; nothing after it runs.
+ */
+public final class Pipeline implements Handler<HttpServerRequest> {
+
+  private static final String PROBLEM_TYPE_PREFIX = "urn:sp-gateway:problem:";
+
+  private final ApiKeyAuthenticator authenticator;
+  private final RoutePolicy policy;
+  private final Upstreams upstreams;
+  private final TokenSource tokens;
+  private final Forwarder forwarder;
+  private final AuditLog audit;
+  private final RequestMetrics metrics;
+
+  public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, Upstreams upstreams, TokenSource tokens,
+      Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
+    this.authenticator = authenticator;
+    this.policy = policy;
+    this.upstreams = upstreams;
+    this.tokens = tokens;
+    this.forwarder = forwarder;
+    this.audit = audit;
+    this.metrics = new RequestMetrics(registry);
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    Exchange exchange = new Exchange(request);
+    HttpServerResponse response = request.response();
+    response.putHeader(Forwarder.REQUEST_ID_HEADER, exchange.requestId);
+    response.endHandler(ended -> record(exchange, true));
+    response.closeHandler(closed -> record(exchange, false));
+    try {
+      identify(exchange);
+      readTarget(exchange);
+      authorize(exchange);
+    } catch (Rejection rejection) {
+      reject(exchange, rejection);
+      return;
+    }
+    String pathAndQuery = request.query() == null ? exchange.upstreamPath : exchange.upstreamPath + "?" + request.query();
+    forwarder.prepare(exchange.proxyRequest, exchange.upstream, pathAndQuery, exchange.requestId)
+        .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
+        .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
+        .onFailure(failure -> reject(exchange, asRejection(failure)));
+  }
+
+  /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}. */
+  private void identify(Exchange exchange) {
+    String key = exchange.request.getHeader(ApiKeys.HEADER);
+    if (key == null || key.isEmpty()) {
+      throw new Rejection(401, "missing-api-key", "send your caller key in the " + ApiKeys.HEADER + " header");
+    }
+    exchange.caller = authenticator.authenticate(key).orElseThrow(() -> new Rejection(401, "unknown-api-key",
+        "the key in the " + ApiKeys.HEADER + " header belongs to no caller; check it, or ask for a new one"));
+  }
+
+  /** Which upstream, which path? The public URL shape is {@code /{upstream}/{path}?{query}}. */
+  private void readTarget(Exchange exchange) {
+    HttpServerRequest request = exchange.request;
+    String uri = request.uri();
+    if (!uri.startsWith("/")) throw new Rejection(400, "bad-target", "send an origin-form target: /{upstream}/{path}");
+    String path = request.path();
+    String problem = RequestPaths.problem(path);
+    if (problem == null && request.query() != null) problem = queryProblem(request.query());
+    if (problem != null) throw new Rejection(400, "bad-target", problem);
+    int slash = path.indexOf('/', 1);
+    if (slash < 0) throw new Rejection(404, "no-upstream-path", "name an upstream and a path: /{upstream}/{path}");
+    exchange.upstreamName = path.substring(1, slash);
+    exchange.upstreamPath = path.substring(slash);
+  }
+
+  /** May this caller do this, and as which service principal? */
+  private void authorize(Exchange exchange) {
+    Decision decision = policy.decide(exchange.caller.name(), exchange.request.method().name(),
+        exchange.upstreamName, exchange.upstreamPath);
+    if (decision instanceof Decision.Deny deny) throw new Rejection(403, "route-denied", deny.reason());
+    exchange.allow = (Decision.Allow) decision;
+    exchange.upstream = upstreams.get(exchange.allow.upstream());
+  }
+
+  /** Which bearer token? The service principal's, for the upstream's scope, from the cache if it holds one. */
+  private Future<AccessToken> token(Exchange exchange) {
+    long start = System.nanoTime();
+    return tokens.token(exchange.allow.servicePrincipal(), exchange.upstream.scope())
+        .andThen(done -> exchange.tokenNanos = System.nanoTime() - start);
+  }
+
+  /**
+   * Sends the request upstream. A 401 means the upstream no longer accepts the token (revoked, or
+   * rotated keys): the token is evicted and, when the body can be sent again, the request is retried once.
+   */
+  private Future<ProxyResponse> forward(Exchange exchange, AccessToken token, boolean replayable) {
+    long start = System.nanoTime();
+    return forwarder.send(exchange.proxyRequest, exchange.upstream, token).compose(response -> {
+      exchange.upstreamNanos = System.nanoTime() - start;
+      metrics.upstreamLatency(exchange.upstream, exchange.upstreamNanos);
+      exchange.upstreamRequestId = response.headers().get(exchange.upstream.requestIdHeader());
+      if (response.getStatusCode() != 401) return Future.succeededFuture(response);
+      tokens.evict(exchange.allow.servicePrincipal(), exchange.upstream.scope(), token);
+      if (!replayable || exchange.retriedAfter401) return Future.succeededFuture(response);
+      exchange.retriedAfter401 = true;
+      forwarder.discard(response);
+      return token(exchange).compose(fresh -> forward(exchange, fresh, true));
+    });
+  }
+
+  private static String queryProblem(String query) {
+    for (int i = 0; i < query.length(); i++) {
+      char c = query.charAt(i);
+      if (c <= 0x20 || c >= 0x7f || c == '#') return "the query contains a control, space, '#' or non-ASCII character";
+    }
+    return query.length() > RequestPaths.MAX_LENGTH ? "the query is longer than " + RequestPaths.MAX_LENGTH + " characters" : null;
+  }
+
+  /** Maps what went wrong to what the caller is told; messages of these failures never hold secrets. */
+  private static Rejection asRejection(Throwable failure) {
+    if (failure instanceof Rejection rejection) return rejection;
+    if (failure instanceof UpstreamFailure upstream) {
+      return upstream.timeout()
+          ? new Rejection(504, "upstream-timeout", upstream.getMessage())
+          : new Rejection(502, "upstream-unreachable", upstream.getMessage());
+    }
+    return Failures.asRejection(failure);
+  }
+
+  private void reject(Exchange exchange, Rejection rejection) {
+    exchange.rejection = rejection;
+    exchange.proxyRequest.release(); // reads and drops whatever body the caller is still sending
+    HttpServerResponse response = exchange.request.response();
+    if (response.ended() || response.closed()) return;
+    if (response.headWritten()) {
+      response.reset(); // the upstream's answer was already under way: cut it rather than corrupt it
+      return;
+    }
+    JsonObject problem = new JsonObject()
+        .put("type", PROBLEM_TYPE_PREFIX + rejection.type())
+        .put("title", HttpResponseStatus.valueOf(rejection.status()).reasonPhrase())
+        .put("status", rejection.status())
+        .put("detail", rejection.detail())
+        .put("requestId", exchange.requestId);
+    response.setStatusCode(rejection.status()).putHeader("content-type", "application/problem+json");
+    if (rejection.status() == 401) response.putHeader("www-authenticate", "ApiKey header=\"" + ApiKeys.HEADER + "\"");
+    if (rejection.retryAfterSeconds() != null) response.putHeader("retry-after", rejection.retryAfterSeconds());
+    response.end(problem.toBuffer());
+  }
+
+  /** Leaves the one audit record of this exchange, when the response ended or the connection went away. */
+  private void record(Exchange exchange, boolean completed) {
+    if (exchange.recorded) return;
+    exchange.recorded = true;
+    int status = exchange.request.response().getStatusCode();
+    Rejection rejection = exchange.rejection;
+    String outcome = rejection != null ? (rejection.status() < 500 ? "denied" : "failed")
+        : completed ? "forwarded" : "failed";
+    String reason = rejection != null ? rejection.detail()
+        : completed ? null : "the connection closed before the response was complete";
+    String caller = exchange.caller == null ? null : exchange.caller.name();
+    Decision.Allow allow = exchange.allow;
+    audit.append(new AuditRecord(
+        exchange.startTime.toString(),
+        exchange.requestId,
+        caller,
+        exchange.caller == null ? null : exchange.caller.authentication(),
+        allow == null ? null : allow.servicePrincipal(),
+        exchange.upstreamName,
+        exchange.request.method().name(),
+        exchange.upstreamPath != null ? exchange.upstreamPath : exchange.request.path(),
+        allow == null ? null : allow.ruleId(),
+        outcome,
+        rejection == null ? null : rejection.type(),
+        reason,
+        status,
+        millis(System.nanoTime() - exchange.startNanos),
+        exchange.tokenNanos < 0 ? null : millis(exchange.tokenNanos),
+        exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
+        exchange.upstreamRequestId));
+    metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+  }
+
+  private static double millis(long nanos) {
+    return Math.round(nanos / 1_000.0) / 1_000.0;
+  }
+}

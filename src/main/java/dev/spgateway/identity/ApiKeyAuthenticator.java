@@ -1,0 +1,36 @@
+package dev.spgateway.identity;
+
+import dev.spgateway.config.CallerConfig;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Finds the caller a presented key belongs to. Keys are looked up by their SHA-256, then compared in
+ * constant time: timing can at most reveal something about the hash of a guess, never the key.
+ */
+public final class ApiKeyAuthenticator {
+
+  private record Entry(byte[] hash, Caller caller) {}
+
+  private final Map<String, Entry> byHash;
+
+  public ApiKeyAuthenticator(Map<String, CallerConfig> callers) {
+    Map<String, Entry> entries = new HashMap<>();
+    callers.forEach((name, config) -> {
+      if (config.apiKey() != null) {
+        String hex = config.apiKey().sha256().toLowerCase(java.util.Locale.ROOT);
+        entries.put(hex, new Entry(HexFormat.of().parseHex(hex), new Caller(name, "api-key")));
+      }
+    });
+    this.byHash = Map.copyOf(entries);
+  }
+
+  public Optional<Caller> authenticate(String presentedKey) {
+    byte[] hash = ApiKeys.sha256(presentedKey);
+    Entry entry = byHash.get(HexFormat.of().formatHex(hash));
+    return entry != null && MessageDigest.isEqual(entry.hash(), hash) ? Optional.of(entry.caller()) : Optional.empty();
+  }
+}

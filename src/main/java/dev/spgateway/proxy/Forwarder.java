@@ -1,0 +1,116 @@
+package dev.spgateway.proxy;
+
+import dev.spgateway.credential.AccessToken;
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.httpproxy.Body;
+import io.vertx.httpproxy.ProxyRequest;
+import io.vertx.httpproxy.ProxyResponse;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Sends a caller's request on to its upstream with vertx-http-proxy, which streams bodies both ways and
+ * drops Host and hop-by-hop headers. This class adds what a gateway in front of Microsoft's APIs needs:
+ * the caller's credentials never leave, the service principal's token goes in, and one request id
+ * follows the call across both hops. Redirects are never followed: the client does not, by default.
+ */
+public final class Forwarder {
+
+  /** Header names never forwarded: the caller's own credentials and anything that speaks for the gateway's host. */
+  private static final List<String> CALLER_HEADERS = List.of(
+      "authorization", "x-api-key", "cookie", "proxy-authorization",
+      "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "client-request-id",
+      "x-ms-client-request-id", "return-client-request-id");
+
+  /** Upstream cookies pin a session to one backend; the caller has no use for them. */
+  private static final List<String> UPSTREAM_RESPONSE_HEADERS = List.of("set-cookie", "set-cookie2");
+
+  /** Request bodies up to this size are kept, so a request whose token is refused can be sent again. */
+  public static final int REPLAYABLE_BODY_LIMIT = 64 * 1024;
+
+  public static final String REQUEST_ID_HEADER = "client-request-id";
+
+  private final HttpClient client;
+
+  public Forwarder(HttpClient client) {
+    this.client = client;
+  }
+
+  /**
+   * Prepares {@code request} to go to {@code upstream} at {@code path} (path and query, already judged),
+   * and says whether it can be sent twice: yes when it has no body or a small one, which is then read
+   * in full. Large bodies stream once.
+   */
+  public Future<Boolean> prepare(ProxyRequest request, Upstream upstream, String pathAndQuery, String requestId) {
+    request.setURI(upstream.basePath() + pathAndQuery);
+    MultiMap headers = request.headers();
+    CALLER_HEADERS.forEach(headers::remove);
+    headers.set(REQUEST_ID_HEADER, requestId);
+    headers.set("return-client-request-id", "true");
+
+    HttpServerRequest incoming = request.proxiedRequest();
+    long length = contentLength(incoming);
+    boolean chunked = incoming.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    if (length <= 0 && !chunked) {
+      request.setBody(null);
+      return Future.succeededFuture(true);
+    }
+    if (chunked || length > REPLAYABLE_BODY_LIMIT) return Future.succeededFuture(false);
+    Future<Buffer> body = incoming.body();
+    incoming.resume();
+    return body.map(buffer -> {
+      request.setBody(Body.body(buffer));
+      return true;
+    });
+  }
+
+  /** Sends the prepared request with {@code token}; the response's body is still unread. */
+  public Future<ProxyResponse> send(ProxyRequest request, Upstream upstream, AccessToken token) {
+    request.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.value());
+    return client.request(upstream.requestOptions())
+        .compose(request::send)
+        .recover(failure -> Future.failedFuture(classify(upstream, failure)));
+  }
+
+  /** Passes the upstream's answer back to the caller, streaming its body. */
+  public Future<Void> respond(ProxyResponse response, String requestId) {
+    MultiMap headers = response.headers();
+    UPSTREAM_RESPONSE_HEADERS.forEach(headers::remove);
+    headers.set(REQUEST_ID_HEADER, requestId);
+    return response.send();
+  }
+
+  /** Lets go of a response that will not be passed on (a 401 about to be retried). */
+  public void discard(ProxyResponse response) {
+    response.release();
+  }
+
+  private static long contentLength(HttpServerRequest request) {
+    String value = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (value == null) return -1;
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      return -1; // Vert.x refuses such requests before they reach us; be safe anyway.
+    }
+  }
+
+  private static UpstreamFailure classify(Upstream upstream, Throwable failure) {
+    if (failure instanceof UpstreamFailure known) return known;
+    if (failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException) {
+      return new UpstreamFailure("upstream '" + upstream.name() + "' sent nothing for "
+          + upstream.timeoutMillis() + " ms", true);
+    }
+    String why = failure instanceof ConnectTimeoutException
+        ? "no connection within " + upstream.connectTimeoutMillis() + " ms"
+        : failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
+    return new UpstreamFailure("upstream '" + upstream.name() + "' at " + upstream.host() + ":" + upstream.port()
+        + " is unreachable (" + why + ")", false);
+  }
+}

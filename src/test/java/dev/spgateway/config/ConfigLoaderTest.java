@@ -1,0 +1,135 @@
+package dev.spgateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spgateway.config.ConfigException.ConfigProblem;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+
+  static final String KEY_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+  static final String VALID = """
+      keyVault: { url: https://contoso-flows.vault.azure.net }
+      servicePrincipals:
+        finance:
+          tenant: 72f988bf-0000-0000-0000-2d7cd011db47
+          clientId: 1b4c0000-0000-0000-0000-00000000a11c
+          secret: { keyVault: finance-client-secret }
+      upstreams:
+        graph:    { url: https://graph.microsoft.com, kind: graph }
+        crm-prod: { url: https://contoso.crm.dynamics.com, kind: dataverse, timeout: 30s }
+      callers:
+        invoice-flow:
+          apiKey: { sha256: %s }
+          routes:
+            - { upstream: graph, as: finance, allow: [ "GET /v1.0/users/{id}", "POST /v1.0/users/{id}/sendMail" ] }
+      """.formatted(KEY_HASH);
+
+  final ConfigLoader loader = new ConfigLoader(Map.of("VAULT", "https://env-vault.vault.azure.net")::get);
+
+  @Test
+  void bindsAValidConfigWithDefaults() {
+    GatewayConfig config = loader.parse("gateway.yaml", VALID);
+    assertThat(config.listener().port()).isEqualTo(8080);
+    assertThat(config.admin().host()).isEqualTo("127.0.0.1");
+    assertThat(config.upstreams().get("crm-prod").timeout()).hasSeconds(30);
+    assertThat(config.upstreams().get("graph").effectiveResource()).isEqualTo("https://graph.microsoft.com");
+    assertThat(config.callers().get("invoice-flow").routes().get(0).allow()).hasSize(2);
+    assertThat(config.servicePrincipals().get("finance").secret().keyVault()).isEqualTo("finance-client-secret");
+  }
+
+  @Test
+  void resolvesEnvironmentReferencesAndDefaults() {
+    String yaml = VALID.replace("https://contoso-flows.vault.azure.net", "\"${VAULT}\"")
+        .replace("kind: dataverse, timeout: 30s", "kind: dataverse, timeout: \"${TIMEOUT:-45s}\"");
+    GatewayConfig config = loader.parse("gateway.yaml", yaml);
+    assertThat(config.keyVault().url()).hasToString("https://env-vault.vault.azure.net");
+    assertThat(config.upstreams().get("crm-prod").timeout()).hasSeconds(45);
+  }
+
+  /** Each kind of broken config names the file, the path and what to do. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      unset environment variable  | https://contoso-flows.vault.azure.net     | "${NOPE}"                               | keyVault.url                          | environment variable NOPE is not set
+      unknown key                 | kind: graph }                             | kind: graph, colour: blue }             | upstreams.graph.colour                | unknown key; expected one of
+      route to unknown SP         | as: finance                               | as: finanse                             | callers.invoice-flow.routes[0].as     | unknown service principal 'finanse'; known: finance
+      route to unknown upstream   | upstream: graph,                          | upstream: grpah,                        | callers.invoice-flow.routes[0].upstream | unknown upstream 'grpah'; known: crm-prod, graph
+      plain http to the internet  | https://graph.microsoft.com               | http://graph.microsoft.com              | upstreams.graph.url                   | uses http:// to another machine; use https://
+      relative url                | https://contoso.crm.dynamics.com          | contoso.crm.dynamics.com                | upstreams.crm-prod.url                | is not an absolute URL
+      bad client id               | 1b4c0000-0000-0000-0000-00000000a11c      | my-app                                  | servicePrincipals.finance.clientId    | is not a GUID
+      bad secret name             | finance-client-secret                     | finance_client_secret                   | servicePrincipals.finance.secret.keyVault | is not a Key Vault secret name
+      bad key hash                | sha256: 9f86                              | sha256: zz86                            | callers.invoice-flow.apiKey.sha256    | is not 64 hex digits
+      bad rule method             | GET /v1.0/users/{id}                      | FETCH /v1.0/users/{id}                  | callers.invoice-flow.routes[0].allow[0] | 'FETCH' is not one of
+      bad rule path               | POST /v1.0/users/{id}/sendMail            | POST /v1.0/users/../sendMail            | callers.invoice-flow.routes[0].allow[1] | dot segment
+      bad duration                | timeout: 30s                              | timeout: soon                           | upstreams.crm-prod.timeout            | 'soon' is not a duration such as 500ms
+      bad kind                    | kind: dataverse                           | kind: sharepoint                        | upstreams.crm-prod.kind               | 'sharepoint' is not one of: graph, dataverse
+      vault without TLS           | https://contoso-flows.vault.azure.net     | http://contoso-flows.vault.azure.net    | keyVault.url                          | is not an https:// URL
+      """)
+  void brokenConfigNamesFilePathAndFix(String kind, String replace, String with, String path, String message) {
+    String yaml = VALID.replace(replace, with);
+    assertThat(yaml).as("the test's replacement applies").isNotEqualTo(VALID);
+    assertThatThrownBy(() -> loader.parse("gateway.yaml", yaml))
+        .isInstanceOfSatisfying(ConfigException.class, e -> {
+          assertThat(e.file()).isEqualTo("gateway.yaml");
+          assertThat(e.problems()).anySatisfy(problem -> {
+            assertThat(problem.path()).isEqualTo(path);
+            assertThat(problem.message()).contains(message);
+          });
+          assertThat(e.getMessage()).startsWith("gateway.yaml: ").contains(path);
+        });
+  }
+
+  @Test
+  void missingFieldsAreAllReportedAtOnce() {
+    String yaml = """
+        keyVault: { url: https://contoso-flows.vault.azure.net }
+        servicePrincipals:
+          finance: { tenant: 72f988bf-0000-0000-0000-2d7cd011db47 }
+        upstreams:
+          graph: { kind: graph }
+        callers:
+          flow: { routes: [] }
+        """;
+    assertThatThrownBy(() -> loader.parse("gateway.yaml", yaml))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).extracting(ConfigProblem::path)
+            .contains("servicePrincipals.finance.clientId", "servicePrincipals.finance.secret", "upstreams.graph.url",
+                "callers.flow.apiKey", "callers.flow.routes"));
+  }
+
+  @Test
+  void sameKeyForTwoCallersIsRefused() {
+    String yaml = VALID + """
+          second-flow:
+            apiKey: { sha256: %s }
+            routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users" ] } ]
+        """.formatted(KEY_HASH);
+    assertThatThrownBy(() -> loader.parse("gateway.yaml", yaml))
+        .hasMessageContaining("is the same key as caller");
+  }
+
+  @Test
+  void yamlSyntaxErrorsAndDuplicateKeysGiveALine() {
+    assertThatThrownBy(() -> loader.parse("gateway.yaml", "upstreams: [\n  graph: {"))
+        .hasMessageStartingWith("gateway.yaml: not valid YAML (line");
+    assertThatThrownBy(() -> loader.parse("gateway.yaml", VALID + "upstreams: {}\n"))
+        .hasMessageContaining("Duplicate field 'upstreams'");
+  }
+
+  @Test
+  void aMissingFileSaysSo() {
+    assertThatThrownBy(() -> loader.load(Path.of("does/not/exist.yaml")))
+        .hasMessage("does/not/exist.yaml: file not found; pass the path of your config with --config");
+  }
+
+  @Test
+  void plainHttpIsAcceptedOnLoopbackOnly() {
+    String yaml = VALID.replace("https://graph.microsoft.com", "http://127.0.0.1:8081");
+    assertThat(loader.parse("gateway.yaml", yaml).upstreams().get("graph").url().getPort()).isEqualTo(8081);
+  }
+}
