@@ -1,5 +1,6 @@
 package dev.spgateway.sandbox;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -85,11 +86,25 @@ public final class JwksBearerVerifier implements BearerVerifier {
           new InvalidBearerTokenException("unsupported algorithm '" + alg + "': expected RS256"));
     }
     String kid = header.getString("kid");
-    return keysFor(kid)
+    return onCallersContext(keysFor(kid)
         .compose(keySet -> keySet.auth()
             .authenticate(new TokenCredentials(bearerToken))
             .recover(failure -> Future.failedFuture(signatureProblem(failure, kid))))
-        .compose(signatureOk -> checkClaims(claims));
+        .compose(signatureOk -> checkClaims(claims)));
+  }
+
+  /** A JWKS fetch shared with a caller on another event loop would otherwise complete on its thread. */
+  private <T> Future<T> onCallersContext(Future<T> work) {
+    Context caller = vertx.getOrCreateContext();
+    Promise<T> result = Promise.promise();
+    work.onComplete(outcome -> {
+      if (Vertx.currentContext() == caller) {
+        result.handle(outcome);
+      } else {
+        caller.runOnContext(onCaller -> result.handle(outcome));
+      }
+    });
+    return result.future();
   }
 
   private Future<KeySet> keysFor(String kid) {
