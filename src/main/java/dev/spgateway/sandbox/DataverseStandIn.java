@@ -1,0 +1,447 @@
+package dev.spgateway.sandbox;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One Dataverse environment's Web API (v9.2) on plain HTTP: {@code WhoAmI} and an in-memory
+ * {@code accounts} entity set (list, read, create, upsert, delete), with Dataverse's headers and error
+ * codes. The verifier must expect the environment URL as the token audience.
+ */
+public final class DataverseStandIn {
+
+  private static final String API = "/api/data/v9.2/";
+  private static final String JSON = "application/json; odata.metadata=minimal";
+  private static final Pattern ACCOUNT_KEY = Pattern.compile("accounts\\(([^)]*)\\)");
+  private static final Pattern GUID =
+      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final Set<String> WRITABLE = Set.of("accountid", "name", "accountnumber", "telephone1",
+      "emailaddress1", "websiteurl", "address1_city", "revenue", "numberofemployees", "description");
+  private static final Set<String> READ_ONLY = Set.of("statecode", "createdon", "modifiedon", "versionnumber");
+  /** Dataverse allows 8,000 requests per user in a sliding 5-minute window. */
+  private static final int BURST_LIMIT = 8000;
+
+  private final StandInHttp http;
+  private final String environmentUrl;
+  private final BearerVerifier verifier;
+  private final String businessUnitId = UUID.randomUUID().toString();
+  private final String organizationId = UUID.randomUUID().toString();
+  private final AtomicInteger burstRemaining = new AtomicInteger(BURST_LIMIT);
+  private final AtomicLong versionNumbers = new AtomicLong(1_000_000);
+  private final Map<String, JsonObject> accounts = new LinkedHashMap<>(); // guarded by itself
+  private volatile String tenant = "common";
+
+  public DataverseStandIn(Vertx vertx, String environmentUrl, BearerVerifier verifier) {
+    this(vertx, 0, environmentUrl, verifier);
+  }
+
+  public DataverseStandIn(Vertx vertx, int port, String environmentUrl, BearerVerifier verifier) {
+    this.http = new StandInHttp(vertx, port);
+    this.environmentUrl = environmentUrl.endsWith("/")
+        ? environmentUrl.substring(0, environmentUrl.length() - 1)
+        : environmentUrl;
+    this.verifier = verifier;
+    seed("Fourth Coffee (sample)", "Renton");
+    seed("Litware, Inc. (sample)", "Dallas");
+    seed("Adventure Works (sample)", "Santa Cruz");
+  }
+
+  /** The tenant named in the 401 challenge's authorization_uri ("common" unless set). */
+  public DataverseStandIn tenant(String tenantId) {
+    this.tenant = tenantId;
+    return this;
+  }
+
+  public Future<DataverseStandIn> start() {
+    Router router = http.newRouter();
+    router.route().handler(this::dataverseHeaders);
+    router.route().handler(this::authenticate);
+    router.route().handler(this::dispatch);
+    return http.listen(router).map(this);
+  }
+
+  public Future<Void> close() {
+    return http.close();
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  public String baseUrl() {
+    return http.baseUrl();
+  }
+
+  public String environmentUrl() {
+    return environmentUrl;
+  }
+
+  /** Every request received, including refused ones, in arrival order. */
+  public List<ReceivedRequest> received() {
+    return http.received();
+  }
+
+  public int requestCount() {
+    return http.requestCount();
+  }
+
+  /** A copy of the accounts as stored now. */
+  public List<JsonObject> accounts() {
+    synchronized (accounts) {
+      return accounts.values().stream().map(JsonObject::copy).toList();
+    }
+  }
+
+  private void dataverseHeaders(RoutingContext ctx) {
+    String requestId = StandInHttp.newGuid();
+    ctx.response()
+        .putHeader("OData-Version", "4.0")
+        .putHeader("x-ms-service-request-id", requestId)
+        .putHeader("REQ_ID", requestId)
+        .putHeader("x-ms-ratelimit-burst-remaining-xrm-requests",
+            String.valueOf(Math.max(0, burstRemaining.decrementAndGet())))
+        .putHeader("x-ms-ratelimit-time-remaining-xrm-requests", "1,200.00");
+    ctx.next();
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String token = StandInHttp.bearerToken(ctx.request());
+    if (token == null) {
+      unauthenticated(ctx);
+      return;
+    }
+    verifier.verify(token)
+        .onSuccess(claims -> {
+          ctx.put("claims", claims);
+          ctx.next();
+        })
+        .onFailure(failure -> {
+          if (failure instanceof InvalidBearerTokenException) {
+            unauthenticated(ctx);
+          } else {
+            error(ctx, 500, "0x80040216", "An unexpected error occurred: " + failure.getMessage());
+          }
+        });
+  }
+
+  /** Dataverse answers a bad token with an empty body and a challenge naming the resource. */
+  private void unauthenticated(RoutingContext ctx) {
+    ctx.response()
+        .setStatusCode(401)
+        .putHeader("WWW-Authenticate", "Bearer authorization_uri=https://login.microsoftonline.com/"
+            + tenant + "/oauth2/authorize, resource_id=" + environmentUrl)
+        .end();
+  }
+
+  private void dispatch(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    if (!path.startsWith(API)) {
+      error(ctx, 404, "0x80060888", "Resource not found for the segment '" + firstSegment(path) + "'.");
+      return;
+    }
+    String resource = path.substring(API.length());
+    HttpMethod method = ctx.request().method();
+    Matcher key = ACCOUNT_KEY.matcher(resource);
+    if (resource.equals("WhoAmI") || resource.equals("WhoAmI()")) {
+      onlyFor(ctx, Set.of(HttpMethod.GET), () -> whoAmI(ctx));
+    } else if (resource.equals("accounts")) {
+      onlyFor(ctx, Set.of(HttpMethod.GET, HttpMethod.POST),
+          () -> {
+            if (method.equals(HttpMethod.GET)) {
+              listAccounts(ctx);
+            } else {
+              createAccount(ctx);
+            }
+          });
+    } else if (key.matches()) {
+      String id = key.group(1).toLowerCase();
+      if (!GUID.matcher(id).matches()) {
+        error(ctx, 400, "0x80060888", "Bad Request - Error in query syntax.");
+        return;
+      }
+      onlyFor(ctx, Set.of(HttpMethod.GET, HttpMethod.PATCH, HttpMethod.DELETE), () -> {
+        if (method.equals(HttpMethod.GET)) {
+          getAccount(ctx, id);
+        } else if (method.equals(HttpMethod.PATCH)) {
+          upsertAccount(ctx, id);
+        } else {
+          deleteAccount(ctx, id);
+        }
+      });
+    } else {
+      error(ctx, 404, "0x80060888", "Resource not found for the segment '" + firstSegment(resource) + "'.");
+    }
+  }
+
+  private void whoAmI(RoutingContext ctx) {
+    JsonObject claims = ctx.get("claims");
+    String principal = claims.getString("oid", claims.getString("sub", ""));
+    // The application user Dataverse maps a service principal to: stable for the same principal.
+    String userId = UUID.nameUUIDFromBytes(principal.getBytes(StandardCharsets.UTF_8)).toString();
+    JsonObject body = new JsonObject()
+        .put("@odata.context", metadata("Microsoft.Dynamics.CRM.WhoAmIResponse"))
+        .put("BusinessUnitId", businessUnitId)
+        .put("UserId", userId)
+        .put("OrganizationId", organizationId);
+    StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
+  private void listAccounts(RoutingContext ctx) {
+    List<String> select = select(ctx);
+    if (select == null) {
+      return;
+    }
+    String topParam = ctx.queryParams().get("$top");
+    int top;
+    try {
+      top = topParam == null ? Integer.MAX_VALUE : Integer.parseInt(topParam);
+    } catch (NumberFormatException notANumber) {
+      top = -1;
+    }
+    if (top < 0) {
+      error(ctx, 400, "0x80060888", "Invalid value '" + topParam + "' for $top query option found.");
+      return;
+    }
+    JsonArray value = new JsonArray();
+    accounts().stream().limit(top).forEach(account -> value.add(project(account, select)));
+    JsonObject body = new JsonObject()
+        .put("@odata.context", metadata("accounts" + selectSuffix(select)))
+        .put("value", value);
+    StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
+  private void getAccount(RoutingContext ctx, String id) {
+    List<String> select = select(ctx);
+    if (select == null) {
+      return;
+    }
+    JsonObject account = account(id);
+    if (account == null) {
+      notFound(ctx, id);
+      return;
+    }
+    JsonObject body = new JsonObject()
+        .put("@odata.context", metadata("accounts" + selectSuffix(select) + "/$entity"))
+        .mergeIn(project(account, select));
+    StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
+  private void createAccount(RoutingContext ctx) {
+    JsonObject attributes = payload(ctx);
+    if (attributes == null) {
+      return;
+    }
+    String id = attributes.getString("accountid", UUID.randomUUID().toString()).toLowerCase();
+    if (!GUID.matcher(id).matches()) {
+      payloadError(ctx, "The value of 'accountid' is not a GUID.");
+      return;
+    }
+    JsonObject created;
+    synchronized (accounts) {
+      if (accounts.containsKey(id)) {
+        error(ctx, 412, "0x80040237", "A record with matching key values already exists.");
+        return;
+      }
+      created = store(id, attributes);
+    }
+    written(ctx, id, created, 201);
+  }
+
+  /** PATCH is an upsert in Dataverse, unless {@code If-Match: *} says the record must exist. */
+  private void upsertAccount(RoutingContext ctx, String id) {
+    JsonObject attributes = payload(ctx);
+    if (attributes == null) {
+      return;
+    }
+    boolean mustExist = "*".equals(ctx.request().getHeader("If-Match"));
+    JsonObject written;
+    synchronized (accounts) {
+      JsonObject existing = accounts.get(id);
+      if (existing == null && mustExist) {
+        notFound(ctx, id);
+        return;
+      }
+      if (existing == null) {
+        written = store(id, attributes);
+      } else {
+        attributes.forEach(attribute -> existing.put(attribute.getKey(), attribute.getValue()));
+        existing.put("accountid", id)
+            .put("modifiedon", Instant.now().toString())
+            .put("versionnumber", versionNumbers.incrementAndGet());
+        written = existing.copy();
+      }
+    }
+    written(ctx, id, written, 200);
+  }
+
+  private void deleteAccount(RoutingContext ctx, String id) {
+    JsonObject removed;
+    synchronized (accounts) {
+      removed = accounts.remove(id);
+    }
+    if (removed == null) {
+      notFound(ctx, id);
+    } else {
+      ctx.response().setStatusCode(204).end();
+    }
+  }
+
+  /** 204 with the record's URL, or the record itself when the client asked for it. */
+  private void written(RoutingContext ctx, String id, JsonObject account, int representationStatus) {
+    ctx.response().putHeader("OData-EntityId", environmentUrl + API + "accounts(" + id + ")");
+    String prefer = ctx.request().getHeader("Prefer");
+    if (prefer != null && prefer.contains("return=representation")) {
+      ctx.response().putHeader("Preference-Applied", "return=representation");
+      JsonObject body = new JsonObject()
+          .put("@odata.context", metadata("accounts/$entity"))
+          .mergeIn(project(account, List.of()));
+      StandInHttp.sendJson(ctx, representationStatus, JSON, body);
+    } else {
+      ctx.response().setStatusCode(204).end();
+    }
+  }
+
+  /** The writable attributes of the JSON body, or null after answering 400. */
+  private JsonObject payload(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    JsonObject json;
+    try {
+      json = body == null || body.length() == 0 ? null : new JsonObject(body);
+    } catch (DecodeException | ClassCastException notAnObject) {
+      json = null;
+    }
+    if (json == null) {
+      payloadError(ctx, "The request body is not a valid JSON object.");
+      return null;
+    }
+    JsonObject attributes = new JsonObject();
+    for (Map.Entry<String, Object> entry : json) {
+      String name = entry.getKey();
+      if (WRITABLE.contains(name)) {
+        attributes.put(name, entry.getValue());
+      } else if (!name.contains("@") && !READ_ONLY.contains(name)) { // annotations and read-only: ignored
+        payloadError(ctx, "The property '" + name
+            + "' does not exist on type 'Microsoft.Dynamics.CRM.account'.");
+        return null;
+      }
+    }
+    return attributes;
+  }
+
+  private void payloadError(RoutingContext ctx, String detail) {
+    error(ctx, 400, "0x80048d19",
+        "Error identified in Payload provided by the user for Entity :'accounts'. " + detail);
+  }
+
+  /** The $select list (empty when absent), or null after answering 400 for an unknown column. */
+  private List<String> select(RoutingContext ctx) {
+    String param = ctx.queryParams().get("$select");
+    if (param == null || param.isBlank()) {
+      return List.of();
+    }
+    List<String> columns = new ArrayList<>();
+    for (String column : param.split(",")) {
+      String name = column.trim();
+      if (!WRITABLE.contains(name) && !READ_ONLY.contains(name)) {
+        error(ctx, 400, "0x80060888",
+            "Could not find a property named '" + name + "' on type 'Microsoft.Dynamics.CRM.account'.");
+        return null;
+      }
+      columns.add(name);
+    }
+    return columns;
+  }
+
+  private void onlyFor(RoutingContext ctx, Set<HttpMethod> allowed, Runnable handler) {
+    HttpMethod method = ctx.request().method();
+    if (allowed.contains(method)) {
+      handler.run();
+    } else {
+      error(ctx, 405, "0x80060888", "The requested resource does not support http method '" + method + "'.");
+    }
+  }
+
+  private void notFound(RoutingContext ctx, String id) {
+    error(ctx, 404, "0x80040217", "account With Id = " + id + " Does Not Exist");
+  }
+
+  private static void error(RoutingContext ctx, int status, String code, String message) {
+    JsonObject error = new JsonObject().put("code", code).put("message", message);
+    StandInHttp.sendJson(ctx, status, JSON, new JsonObject().put("error", error));
+  }
+
+  private JsonObject account(String id) {
+    synchronized (accounts) {
+      JsonObject account = accounts.get(id);
+      return account == null ? null : account.copy();
+    }
+  }
+
+  /** Stores a new record; the caller holds the lock. */
+  private JsonObject store(String id, JsonObject attributes) {
+    String now = Instant.now().toString();
+    JsonObject account = new JsonObject();
+    WRITABLE.forEach(name -> account.putNull(name));
+    account.mergeIn(attributes)
+        .put("accountid", id)
+        .put("statecode", 0)
+        .put("createdon", now)
+        .put("modifiedon", now)
+        .put("versionnumber", versionNumbers.incrementAndGet());
+    accounts.put(id, account);
+    return account.copy();
+  }
+
+  private void seed(String name, String city) {
+    synchronized (accounts) {
+      store(UUID.randomUUID().toString(), new JsonObject().put("name", name).put("address1_city", city));
+    }
+  }
+
+  /** Dataverse always returns the primary key and the ETag, whatever $select says. */
+  private static JsonObject project(JsonObject account, List<String> select) {
+    JsonObject projected = new JsonObject()
+        .put("@odata.etag", "W/\"" + account.getLong("versionnumber") + "\"");
+    if (select.isEmpty()) {
+      return projected.mergeIn(account);
+    }
+    select.forEach(name -> projected.put(name, account.getValue(name)));
+    return projected.put("accountid", account.getString("accountid"));
+  }
+
+  private String metadata(String fragment) {
+    return environmentUrl + API + "$metadata#" + fragment;
+  }
+
+  private static String selectSuffix(List<String> select) {
+    return select.isEmpty() ? "" : "(" + String.join(",", select) + ")";
+  }
+
+  private static String firstSegment(String path) {
+    for (String segment : path.split("/")) {
+      if (!segment.isEmpty()) {
+        return segment;
+      }
+    }
+    return "";
+  }
+}

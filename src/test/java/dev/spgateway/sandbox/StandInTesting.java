@@ -1,0 +1,33 @@
+package dev.spgateway.sandbox;
+
+import io.vertx.core.Future;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Waits for futures on the JUnit thread (never an event loop), so tests read top to bottom. */
+final class StandInTesting {
+
+  private StandInTesting() {}
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw new AssertionError("future failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException | TimeoutException e) {
+      throw new AssertionError("future did not complete", e);
+    }
+  }
+
+  static Throwable awaitFailure(Future<?> future) {
+    try {
+      Object result = future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      throw new AssertionError("expected a failure, got " + result);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (InterruptedException | TimeoutException e) {
+      throw new AssertionError("future did not complete", e);
+    }
+  }
+}
