@@ -1,0 +1,36 @@
+package dev.spgateway.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code sp-gateway} command. */
+@Command(
+    name = "sp-gateway",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Lets flows and scripts call Microsoft Graph and Dataverse as a service principal, "
+        + "without ever holding its secret.",
+    subcommands = {ServeCommand.class, CheckCommand.class, HashKeyCommand.class, SandboxCommand.class})
+public final class Main {
+
+  /** Exit code for a config the gateway refuses. */
+  static final int BAD_CONFIG = 1;
+  /** Exit code for a start that failed for another reason (Key Vault, ports). */
+  static final int START_FAILED = 3;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new Main());
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"sp-gateway " + (version == null ? "(development build)" : version)};
+    }
+  }
+}

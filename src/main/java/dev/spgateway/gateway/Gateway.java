@@ -1,0 +1,161 @@
+package dev.spgateway.gateway;
+
+import com.azure.core.credential.TokenCredential;
+import com.azure.identity.DefaultAzureCredentialBuilder;
+import dev.spgateway.admin.AdminServer;
+import dev.spgateway.audit.AuditLog;
+import dev.spgateway.audit.JsonLinesAuditLog;
+import dev.spgateway.config.GatewayConfig;
+import dev.spgateway.credential.KeyVaultClients;
+import dev.spgateway.credential.KeyVaultConfig;
+import dev.spgateway.credential.KeyVaultSecrets;
+import dev.spgateway.credential.KeyVaultTokenCredential;
+import dev.spgateway.credential.SecretStore;
+import dev.spgateway.credential.ServicePrincipalConfig;
+import dev.spgateway.credential.TokenClient;
+import dev.spgateway.credential.TokenService;
+import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.policy.TemplateRoutePolicy;
+import dev.spgateway.proxy.Forwarder;
+import dev.spgateway.proxy.Upstreams;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gateway: secrets loaded from Key Vault, callers' listener and admin port open. {@link #start}
+ * builds every part once; the request path itself is {@link Pipeline}.
+ */
+public final class Gateway {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  private final HttpServer listener;
+  private final AdminServer admin;
+  private final int adminPort;
+  private final AuditLog audit;
+  private final List<AutoCloseable> clients;
+
+  private Gateway(HttpServer listener, AdminServer admin, int adminPort, AuditLog audit, List<AutoCloseable> clients) {
+    this.listener = listener;
+    this.admin = admin;
+    this.adminPort = adminPort;
+    this.audit = audit;
+    this.clients = clients;
+  }
+
+  /** Starts a gateway; fails, naming what to fix, when a secret cannot be read or a port is taken. */
+  public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry) {
+    return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
+            JsonLinesAuditLog.open(config.audit(), registry)))
+        .compose(resources -> start(vertx, config, registry, resources));
+  }
+
+  private record Resources(OutboundTrust trust, AuditLog audit) {}
+
+  private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
+      Resources resources) {
+    OutboundTrust trust = resources.trust();
+    WebClientOptions tokenClientOptions = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
+    trust.vertxOptions().ifPresent(tokenClientOptions::setTrustOptions);
+    WebClient tokenClient = WebClient.create(vertx, tokenClientOptions);
+
+    HttpClientOptions upstreamOptions = new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false);
+    trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
+    HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
+
+    boolean[] ready = {false};
+    AdminServer admin = new AdminServer(vertx, registry, () -> ready[0]);
+    return admin.listen(config.admin())
+        .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry)
+            .compose(secrets -> {
+              TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
+                  config.servicePrincipals(), secrets, config.entra().tokens(), registry);
+              Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.callers()),
+                  new TemplateRoutePolicy(config.callers()), new Upstreams(config.upstreams()), tokens,
+                  new Forwarder(upstreamClient), resources.audit(), registry);
+              return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
+                  .requestHandler(pipeline)
+                  .listen(config.listener().port(), config.listener().host());
+            })
+            .map(listener -> {
+              ready[0] = true;
+              LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
+                  config.admin().host(), adminServer.actualPort());
+              return new Gateway(listener, admin, adminServer.actualPort(), resources.audit(),
+                  List.of(tokenClient::close, upstreamClient::close));
+            })
+            .recover(failure -> admin.close().transform(closed -> Future.failedFuture(failure))));
+  }
+
+  /** Every secret the config names, read once from Key Vault. */
+  private static Future<SecretStore> loadSecrets(Vertx vertx, GatewayConfig config, WebClient tokenClient,
+      OutboundTrust trust, PrometheusMeterRegistry registry) {
+    if (config.servicePrincipals().isEmpty()) return Future.succeededFuture(name -> {
+      throw new IllegalStateException("no secret '" + name + "': no service principal is configured");
+    });
+    KeyVaultConfig vault = config.keyVault();
+    var client = KeyVaultClients.secretClient(vault.url(),
+        vaultCredential(vertx, vault, new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()),
+            config), trust.sslContext(), vault.clientSettings());
+    var names = config.servicePrincipals().values().stream().map(sp -> sp.secret().keyVault())
+        .collect(Collectors.toCollection(java.util.TreeSet::new));
+    return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry).map(secrets -> secrets);
+  }
+
+  /**
+   * How the gateway signs in to Key Vault: azure-identity's default chain in production (managed
+   * identity, workload identity, environment, Azure CLI), or an app registration's client secret, fetched
+   * over the same client-credentials call the gateway uses for its service principals.
+   */
+  private static TokenCredential vaultCredential(Vertx vertx, KeyVaultConfig vault, TokenClient tokens,
+      GatewayConfig config) {
+    KeyVaultConfig.Credential credential = vault.credential();
+    if (credential.usesDefaultAzureCredential()) return new DefaultAzureCredentialBuilder().build();
+    var reader = new ServicePrincipalConfig(credential.tenant(), credential.clientId(), null);
+    return new KeyVaultTokenCredential(vertx.getOrCreateContext(), scope -> tokens.request("keyVault.credential",
+        reader, credential.secret(), scope, config.entra().tokens().requestTimeout()));
+  }
+
+  public int port() {
+    return listener.actualPort();
+  }
+
+  public int adminPort() {
+    return adminPort;
+  }
+
+  /** Stops taking requests, then writes out every audit record. */
+  public Future<Void> close() {
+    return listener.close()
+        .eventually(admin::close)
+        .eventually(audit::close)
+        .eventually(() -> {
+          clients.forEach(client -> {
+            try {
+              client.close();
+            } catch (Exception e) {
+              LOG.debug("closing a client failed", e);
+            }
+          });
+          return Future.succeededFuture();
+        });
+  }
+
+  static Map<String, ServicePrincipalConfig> principals(GatewayConfig config) {
+    return config.servicePrincipals();
+  }
+}
