@@ -14,7 +14,6 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.web.client.WebClient;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -92,10 +91,6 @@ final class KeyVaultTestIssuer implements AutoCloseable {
 
   List<String> issuedTokens() {
     return issuedTokens;
-  }
-
-  URI issuer() {
-    return server.issuerUrl(ISSUER_ID).uri();
   }
 
   @Override
