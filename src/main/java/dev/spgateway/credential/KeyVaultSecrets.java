@@ -10,11 +10,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -62,7 +65,7 @@ public final class KeyVaultSecrets implements SecretStore {
         .toList();
     return Future.all(reads).compose(done -> {
       Map<String, String> values = new LinkedHashMap<>();
-      List<SecretLoadException.Failure> failures = new java.util.ArrayList<>();
+      List<SecretLoadException.Failure> failures = new ArrayList<>();
       for (Future<Read> read : reads) {
         Read result = read.result();
         if (result.failure() == null) {
@@ -129,7 +132,7 @@ public final class KeyVaultSecrets implements SecretStore {
     }
     if (cause instanceof HttpResponseException http && http.getResponse() != null) {
       int status = http.getResponse().getStatusCode();
-      String vaultSaid = " (Key Vault said: " + firstLine(http.getMessage()) + ")";
+      String vaultSaid = " (Key Vault said: " + vaultError(http) + ")";
       return switch (status) {
         case 401 -> new SecretLoadException.Failure(name, ReadOutcome.UNAUTHORIZED, "vault " + vaultUrl
             + " refused the gateway's token (unauthorized) when reading " + secret + vaultSaid
@@ -163,6 +166,24 @@ public final class KeyVaultSecrets implements SecretStore {
     }
     return new SecretLoadException.Failure(name, ReadOutcome.ERROR, "reading " + secret + " from vault " + vaultUrl
         + " failed (" + describe(cause) + ")");
+  }
+
+  // The SDK's message is 'Status code 403, "{"error":{"code":...,"message":...}}"': keep Key Vault's words.
+  private static String vaultError(HttpResponseException http) {
+    String message = String.valueOf(http.getMessage());
+    int start = message.indexOf('{');
+    int end = message.lastIndexOf('}');
+    if (start >= 0 && end > start) {
+      try {
+        JsonObject error = new JsonObject(message.substring(start, end + 1)).getJsonObject("error");
+        if (error != null) {
+          return error.getString("code") + ": " + error.getString("message");
+        }
+      } catch (DecodeException | ClassCastException notKeyVaultJson) {
+        // fall through to the status line
+      }
+    }
+    return "HTTP " + http.getResponse().getStatusCode();
   }
 
   private static Throwable unwrap(Throwable error) {

@@ -124,6 +124,7 @@ class KeyVaultSecretsTest {
         testContext.verify(() -> {
           assertThat(error).isInstanceOf(SecretLoadException.class)
               .hasMessageContaining("lacks permission to get secret '" + HR + "' in vault " + vault.vaultUrl())
+              .hasMessageContaining("(Key Vault said: Forbidden: The user, group or application")
               .hasMessageContaining("does not have secrets get permission")
               .hasMessageContaining("Key Vault Secrets User");
           assertLeaksNothing(error);
@@ -168,7 +169,8 @@ class KeyVaultSecretsTest {
         .onComplete(testContext.failing(error -> testContext.verify(() -> {
           assertThat(error).isInstanceOf(SecretLoadException.class)
               .hasMessageContaining("vault " + picky.vaultUrl() + " refused the gateway's token (unauthorized)")
-              .hasMessageContaining("secret '" + FINANCE + "'");
+              .hasMessageContaining("secret '" + FINANCE + "' (Key Vault said: Unauthorized: AKV10032: Invalid token")
+              .hasMessageContaining("audience");
           assertThat(issuer.issuedTokens()).isNotEmpty();
           assertLeaksNothing(error);
           assertThat(picky.reads(FINANCE)).isZero();
