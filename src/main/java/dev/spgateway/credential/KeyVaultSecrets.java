@@ -109,7 +109,7 @@ public final class KeyVaultSecrets implements SecretStore {
         .compose(pending -> Future.fromCompletionStage(pending, context))
         .map(secret -> new Read(name, secret.getValue(), null))
         .otherwise(error -> new Read(name, null, explain(vaultUrl, name, error)))
-        .onSuccess(read -> count(registry, name, read.failure() == null ? ReadOutcome.SUCCESS : read.failure().outcome()));
+        .onSuccess(read -> count(registry, name, read.outcome()));
   }
 
   private static void count(MeterRegistry registry, String name, ReadOutcome outcome) {
@@ -224,6 +224,10 @@ public final class KeyVaultSecrets implements SecretStore {
   }
 
   private record Read(String name, String value, SecretLoadException.Failure failure) {
+    ReadOutcome outcome() {
+      return failure == null ? ReadOutcome.SUCCESS : failure.outcome();
+    }
+
     @Override
     public String toString() {
       return "Read[" + name + "]";

@@ -1,6 +1,7 @@
 package dev.spgateway.credential;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -43,8 +44,9 @@ public final class PemTrust {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, trust.getTrustManagers(), null);
       return context;
-    } catch (GeneralSecurityException | java.io.IOException e) {
-      throw new IllegalStateException("could not build a TLS context from the trusted certificates: " + e.getMessage(), e);
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException(
+          "could not build a TLS context from the trusted certificates: " + e.getMessage(), e);
     }
   }
 

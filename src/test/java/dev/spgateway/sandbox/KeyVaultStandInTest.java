@@ -83,7 +83,9 @@ class KeyVaultStandInTest {
           assertThat(response.statusCode()).isEqualTo(401);
           assertThat(response.getHeader("WWW-Authenticate")).startsWith("Bearer authorization=");
           assertThat(error(response).getString("code")).isEqualTo("Unauthorized");
-          assertThat(response.bodyAsString()).contains("signature does not verify").doesNotContain("forged.token.value");
+          assertThat(response.bodyAsString())
+              .contains("signature does not verify")
+              .doesNotContain("forged.token.value");
           assertThat(vault.challenges()).isZero();
           assertThat(vault.reads("finance-client-secret")).isZero();
           testContext.completeNow();
