@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -164,6 +165,9 @@ public final class ConfigLoader {
       String allowed = java.util.Arrays.stream(format.getTargetType().getEnumConstants()).map(Object::toString)
           .collect(Collectors.joining(", "));
       return new ConfigProblem(path, "'" + format.getValue() + "' is not one of: " + allowed);
+    }
+    if (e instanceof ValueInstantiationException refused && refused.getCause() instanceof IllegalArgumentException why) {
+      return new ConfigProblem(path, why.getMessage()); // a record's own check, worded for operators
     }
     if (e instanceof InvalidFormatException format) {
       return new ConfigProblem(path, "'" + format.getValue() + "' is not " + describe(format.getTargetType()));

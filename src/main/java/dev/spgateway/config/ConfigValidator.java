@@ -70,18 +70,10 @@ final class ConfigValidator {
     }
   }
 
+  /** The section's own fields are checked by {@link dev.spgateway.credential.KeyVaultConfig} itself. */
   private void keyVault() {
-    if (config.keyVault() == null) {
-      if (!config.servicePrincipals().isEmpty()) {
-        add("keyVault", "missing; service principal secrets are read from Key Vault: add keyVault: { url: https://NAME.vault.azure.net }");
-      }
-      return;
-    }
-    URI url = config.keyVault().url();
-    if (url == null) {
-      add("keyVault.url", "missing; write the vault's URL, e.g. https://contoso-flows.vault.azure.net");
-    } else if (!"https".equals(url.getScheme()) || url.getHost() == null) {
-      add("keyVault.url", "'" + url + "' is not an https:// URL; Key Vault is only reached over TLS");
+    if (config.keyVault() == null && !config.servicePrincipals().isEmpty()) {
+      add("keyVault", "missing; service principal secrets are read from Key Vault: add keyVault: { url: https://NAME.vault.azure.net }");
     }
   }
 

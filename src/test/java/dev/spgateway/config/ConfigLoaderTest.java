@@ -69,7 +69,7 @@ class ConfigLoaderTest {
       bad rule path               | POST /v1.0/users/{id}/sendMail            | POST /v1.0/users/../sendMail            | callers.invoice-flow.routes[0].allow[1] | dot segment
       bad duration                | timeout: 30s                              | timeout: soon                           | upstreams.crm-prod.timeout            | 'soon' is not a duration such as 500ms
       bad kind                    | kind: dataverse                           | kind: sharepoint                        | upstreams.crm-prod.kind               | 'sharepoint' is not one of: graph, dataverse
-      vault without TLS           | https://contoso-flows.vault.azure.net     | http://contoso-flows.vault.azure.net    | keyVault.url                          | is not an https:// URL
+      vault without TLS           | https://contoso-flows.vault.azure.net     | http://contoso-flows.vault.azure.net    | keyVault                              | keyVault.url must be an https:// URL
       """)
   void brokenConfigNamesFilePathAndFix(String kind, String replace, String with, String path, String message) {
     String yaml = VALID.replace(replace, with);
