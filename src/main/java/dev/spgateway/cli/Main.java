@@ -18,8 +18,12 @@ public final class Main {
   /** Exit code for a start that failed for another reason (Key Vault, ports). */
   static final int START_FAILED = 3;
 
+  /** Returned by commands that started servers: Vert.x's threads keep the process up until SIGTERM. */
+  static final int KEEP_RUNNING = -1;
+
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int exitCode = commandLine().execute(args);
+    if (exitCode != KEEP_RUNNING) System.exit(exitCode);
   }
 
   static CommandLine commandLine() {

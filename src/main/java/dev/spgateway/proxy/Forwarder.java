@@ -59,6 +59,7 @@ public final class Forwarder {
     boolean chunked = incoming.headers().contains(HttpHeaders.TRANSFER_ENCODING);
     if (length <= 0 && !chunked) {
       request.setBody(null);
+      incoming.resume(); // lets Vert.x consume the request's end, so the connection can carry the next one
       return Future.succeededFuture(true);
     }
     if (chunked || length > REPLAYABLE_BODY_LIMIT) return Future.succeededFuture(false);

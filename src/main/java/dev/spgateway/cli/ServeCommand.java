@@ -1,0 +1,34 @@
+package dev.spgateway.cli;
+
+import dev.spgateway.config.ConfigException;
+import dev.spgateway.config.ConfigLoader;
+import dev.spgateway.config.GatewayConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Runs the gateway against real Azure: reads the service principals' secrets from Key Vault, "
+        + "then forwards callers' requests to Graph and Dataverse until stopped (SIGTERM or Ctrl-C).")
+final class ServeCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the gateway's YAML config")
+  Path config;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    GatewayConfig loaded;
+    try {
+      loaded = ConfigLoader.withSystemEnvironment().load(config);
+    } catch (ConfigException e) {
+      spec.commandLine().getErr().println(e.getMessage());
+      return Main.BAD_CONFIG;
+    }
+    return Runner.runUntilStopped(spec, vertx -> Runner.startGateway(vertx, loaded));
+  }
+}

@@ -1,0 +1,137 @@
+package dev.spgateway.sandbox;
+
+import dev.spgateway.config.ConfigLoader;
+import dev.spgateway.config.GatewayConfig;
+import dev.spgateway.gateway.Gateway;
+import dev.spgateway.identity.ApiKeys;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The gateway with local stand-ins for Entra ID, Key Vault, Graph and a Dataverse environment, so a
+ * newcomer sees a real call go through without an Azure tenant. The gateway runs exactly as under
+ * {@code serve}: its config is {@code config/sandbox.yaml} with the stand-ins' addresses filled in.
+ * Only the {@code sandbox} command starts this; {@code serve} never does.
+ */
+public final class Sandbox {
+
+  public static final String TENANT = "5a9d0000-5a9d-4000-8000-00000000cafe";
+  public static final String DATAVERSE_ENVIRONMENT = "https://contoso.crm.dynamics.com";
+  private static final String FINANCE_SECRET_NAME = "finance-client-secret";
+
+  private final Gateway gateway;
+  private final String callerKey;
+  private final Path auditFile;
+  private final Map<String, String> standIns;
+
+  private Sandbox(Gateway gateway, String callerKey, Path auditFile, Map<String, String> standIns) {
+    this.gateway = gateway;
+    this.callerKey = callerKey;
+    this.auditFile = auditFile;
+    this.standIns = standIns;
+  }
+
+  /**
+   * Starts the stand-ins, then the gateway. Blocking work (a key pair, a temporary folder) happens here
+   * on the calling thread, so call it from a main thread or a worker, never from an event loop.
+   */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
+    String configText = read(configFile);
+    SelfSignedTls tls = SelfSignedTls.generate();
+    Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
+    Path auditFile = workDir.resolve("audit.jsonl");
+    String financeId = UUID.randomUUID().toString();
+    String financeSecret = ApiKeys.generate();
+    String vaultReaderId = UUID.randomUUID().toString();
+    String vaultReaderSecret = ApiKeys.generate();
+    String callerKey = ApiKeys.generate();
+
+    EntraStandIn entra = new EntraStandIn(vertx)
+        .registerApp(TENANT, financeId, financeSecret, "User.Read.All", "Mail.Send")
+        .registerApp(TENANT, vaultReaderId, vaultReaderSecret);
+    return entra.start().compose(started -> {
+      String issuer = entra.issuer(TENANT);
+      String jwks = entra.jwksUrl(TENANT);
+      var vault = new KeyVaultStandIn(vertx, new JwksBearerVerifier(vertx, jwks, issuer, KeyVaultStandIn.RESOURCE),
+          TENANT, tls).putSecret(FINANCE_SECRET_NAME, financeSecret);
+      var graph = new GraphStandIn(vertx, new JwksBearerVerifier(vertx, jwks, issuer, GraphStandIn.AUDIENCE));
+      var dataverse = new DataverseStandIn(vertx, DATAVERSE_ENVIRONMENT,
+          new JwksBearerVerifier(vertx, jwks, issuer, DATAVERSE_ENVIRONMENT)).tenant(TENANT);
+      return Future.all(vault.start(), graph.start(), dataverse.start()).compose(all -> {
+        Map<String, String> values = new HashMap<>();
+        values.put("SANDBOX_PORT", Integer.toString(port));
+        values.put("SANDBOX_ADMIN_PORT", Integer.toString(adminPort));
+        values.put("SANDBOX_AUTHORITY", entra.baseUrl());
+        values.put("SANDBOX_TENANT", TENANT);
+        values.put("SANDBOX_VAULT_URL", vault.vaultUrl());
+        values.put("SANDBOX_VAULT_READER_ID", vaultReaderId);
+        values.put("SANDBOX_VAULT_READER_SECRET", vaultReaderSecret);
+        values.put("SANDBOX_TRUST_PEM", trustPem.toString());
+        values.put("SANDBOX_FINANCE_ID", financeId);
+        values.put("SANDBOX_GRAPH_URL", graph.baseUrl());
+        values.put("SANDBOX_DATAVERSE_URL", dataverse.baseUrl());
+        values.put("SANDBOX_CALLER_KEY_SHA256", ApiKeys.sha256Hex(callerKey));
+        values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
+        GatewayConfig config = new ConfigLoader(values::get).parse(configFile.toString(), configText);
+        var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
+            "Dataverse", dataverse.baseUrl());
+        return Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+            .map(gateway -> new Sandbox(gateway, callerKey, auditFile, standIns));
+      });
+    });
+  }
+
+  public Gateway gateway() {
+    return gateway;
+  }
+
+  /** The key of the sandbox's one caller, {@code invoice-flow}. */
+  public String callerKey() {
+    return callerKey;
+  }
+
+  public Path auditFile() {
+    return auditFile;
+  }
+
+  /** Stand-in name → base URL. */
+  public Map<String, String> standIns() {
+    return standIns;
+  }
+
+  /** A user id the sandbox's Graph knows, for example calls. */
+  public String exampleUserId() {
+    return GraphStandIn.userIds().get(0);
+  }
+
+  public Future<Void> close() {
+    return gateway.close(); // the stand-ins stop with Vert.x
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the sandbox config " + file + " (run from the repository root, "
+          + "or pass --config): " + e.getMessage(), e);
+    }
+  }
+
+  private static Path write(Path file, String content) {
+    try {
+      Files.createDirectories(file.getParent());
+      return Files.writeString(file, content);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+}
