@@ -3,6 +3,7 @@ package dev.spgateway.credential;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -108,9 +109,8 @@ public final class TokenClient {
       return null;
     }
     try {
-      Object parsed = body.toJson();
-      return parsed instanceof JsonObject object ? object : null;
-    } catch (RuntimeException notJson) {
+      return new JsonObject(body);
+    } catch (DecodeException notAJsonObject) {
       return null;
     }
   }

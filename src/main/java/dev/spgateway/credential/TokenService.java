@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,11 +29,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>One token request in flight per key, however many callers wait: Caffeine's
  *       {@code AsyncCache.get} hands every caller the same future while it loads.
- *   <li>An entry expires a little before its token does (per-entry {@link Expiry}), so a token past
- *       its expiry is never handed out.
+ *   <li>An entry expires a little before its token does (per-entry {@link Expiry}, checked again
+ *       as it is handed out), so a token past its expiry is never handed out.
  *   <li>Refresh ahead: Caffeine's {@code refreshAfterWrite} is one fixed duration for all entries,
- *       but each token has its own lifetime, and its {@code refresh(key)} logs every failure as a
- *       warning and offers no back-off. So each entry carries its own refresh moment: the first
+ *       but each token has its own lifetime; and its {@code refresh(key)} has no back-off after a
+ *       failure, and logs each one with a stack trace. So each entry carries its own refresh moment: the first
  *       caller that reads it inside the refresh window claims the refresh (one atomic swap), gets the
  *       current token at once, and starts one background request. Success replaces the entry only if
  *       it is still the one refreshed (an {@link #evict} in between wins); failure leaves the old
@@ -63,6 +64,8 @@ public final class TokenService implements TokenSource {
   private final Clock clock;
   // A strong reference: CaffeineCacheMetrics only holds the cache weakly.
   private final AsyncCache<Key, Entry> cache;
+  /** The latest background refresh per key, so tests can wait for one to settle. */
+  private final Map<Key, Future<Void>> refreshes = new ConcurrentHashMap<>();
 
   public TokenService(
       Vertx vertx,
@@ -110,11 +113,25 @@ public final class TokenService implements TokenSource {
       return Future.failedFuture(new IllegalArgumentException(
           "unknown service principal '" + servicePrincipal + "'; configured: " + new TreeSet<>(principals.keySet())));
     }
-    Key key = new Key(servicePrincipal, scope);
+    return token(new Key(servicePrincipal, scope), context, true);
+  }
+
+  private Future<AccessToken> token(Key key, Context context, boolean mayReload) {
     CompletableFuture<Entry> entry = cache.get(key, (k, executor) -> load(k));
-    return Future.fromCompletionStage(entry, context).map(current -> {
+    // Caffeine drops a failed load, and starts an entry's expiry, only once it has seen the load
+    // complete, which may be just after this caller did: so both are also done here, at once.
+    return Future.fromCompletionStage(entry, context).transform(loaded -> {
+      if (loaded.failed()) {
+        cache.asMap().remove(key, entry);
+        return Future.failedFuture(loaded.cause());
+      }
+      Entry current = loaded.result();
+      if (!clock.instant().isBefore(current.usableUntil)) {
+        cache.asMap().remove(key, entry);
+        return mayReload ? token(key, context, false) : Future.failedFuture(tooShortLived(key));
+      }
       refreshIfDue(key, entry, current);
-      return current.token;
+      return Future.succeededFuture(current.token);
     });
   }
 
@@ -130,13 +147,9 @@ public final class TokenService implements TokenSource {
             : entry);
   }
 
-  /** Visible for tests: completes once the background refresh running for the key, if any, has settled. */
+  /** Visible for tests: completes once the latest background refresh for the key has settled. */
   Future<Void> pendingRefresh(String servicePrincipal, String scope) {
-    CompletableFuture<Entry> entry = cache.getIfPresent(new Key(servicePrincipal, scope));
-    if (entry == null || !entry.isDone() || entry.isCompletedExceptionally()) {
-      return Future.succeededFuture();
-    }
-    return entry.join().refresh;
+    return refreshes.getOrDefault(new Key(servicePrincipal, scope), Future.succeededFuture());
   }
 
   private CompletableFuture<Entry> load(Key key) {
@@ -148,19 +161,26 @@ public final class TokenService implements TokenSource {
     if (clock.instant().isBefore(due) || !current.nextRefresh.compareAndSet(due, Instant.MAX)) {
       return;
     }
-    current.refresh = fetch(key).transform(fetched -> {
+    refreshes.put(key, fetch(key).transform(fetched -> {
       if (fetched.succeeded()) {
         cache.asMap().replace(key, cached, CompletableFuture.completedFuture(entryFor(fetched.result())));
       } else {
         current.nextRefresh.set(clock.instant().plus(REFRESH_RETRY_INTERVAL));
       }
       return Future.<Void>succeededFuture();
-    });
+    }));
+  }
+
+  private TokenException tooShortLived(Key key) {
+    ServicePrincipalConfig principal = principals.get(key.servicePrincipal());
+    return TokenException.invalidResponse(key.servicePrincipal(), principal.clientId(), 200,
+        "token for scope '" + key.scope() + "' expired before it could be used");
   }
 
   private Entry entryFor(AccessToken token) {
     Instant now = clock.instant();
-    Duration tenthOfLife = Duration.between(now, token.expiresAt()).dividedBy(10);
+    Duration lifetime = Duration.between(now, token.expiresAt());
+    Duration tenthOfLife = lifetime.isNegative() ? Duration.ZERO : lifetime.dividedBy(10);
     Duration skew = SAFETY_SKEW.compareTo(tenthOfLife) < 0 ? SAFETY_SKEW : tenthOfLife;
     return new Entry(token, token.expiresAt().minus(skew), settings.refreshAt(now, token.expiresAt()));
   }
@@ -216,7 +236,6 @@ public final class TokenService implements TokenSource {
     final Instant usableUntil;
     /** When the next refresh may start; {@link Instant#MAX} while one is in flight. */
     final AtomicReference<Instant> nextRefresh;
-    volatile Future<Void> refresh = Future.succeededFuture();
 
     Entry(AccessToken token, Instant usableUntil, Instant refreshAt) {
       this.token = token;
