@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "sp-gateway",
     mixinStandardHelpOptions = true,
-    versionProvider = Version.class,
+    versionProvider = Main.Version.class,
     description = "Lets flows and scripts call Microsoft Graph and Dataverse as a service principal, "
         + "without ever holding its secret.",
     subcommands = {ServeCommand.class, CheckCommand.class, HashKeyCommand.class, SandboxCommand.class})

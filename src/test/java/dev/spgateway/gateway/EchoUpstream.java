@@ -21,6 +21,7 @@ final class EchoUpstream {
   private final BearerVerifier verifier;
   private final List<String> tokensSeen = new CopyOnWriteArrayList<>();
   private final Set<String> revoked = ConcurrentHashMap.newKeySet();
+  private volatile boolean refuseAll;
   private HttpServer server;
 
   EchoUpstream(Vertx vertx, BearerVerifier verifier) {
@@ -48,12 +49,17 @@ final class EchoUpstream {
     revoked.add(token);
   }
 
+  /** From now on every token is refused, as when the service principal lost its permission. */
+  void refuseEveryToken() {
+    refuseAll = true;
+  }
+
   private void handle(HttpServerRequest request) {
     request.pause();
     String authorization = request.getHeader("Authorization");
     String token = authorization != null && authorization.startsWith("Bearer ") ? authorization.substring(7) : "";
     tokensSeen.add(token);
-    if (revoked.contains(token)) {
+    if (refuseAll || revoked.contains(token)) {
       request.response().setStatusCode(401).end("{\"error\":{\"code\":\"InvalidAuthenticationToken\"}}");
       return;
     }
