@@ -29,12 +29,14 @@ public final class Sandbox {
   private static final String FINANCE_SECRET_NAME = "finance-client-secret";
 
   private final Gateway gateway;
+  private final EntraStandIn entra;
   private final String callerKey;
   private final Path auditFile;
   private final Map<String, String> standIns;
 
-  private Sandbox(Gateway gateway, String callerKey, Path auditFile, Map<String, String> standIns) {
+  private Sandbox(Gateway gateway, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns) {
     this.gateway = gateway;
+    this.entra = entra;
     this.callerKey = callerKey;
     this.auditFile = auditFile;
     this.standIns = standIns;
@@ -81,11 +83,13 @@ public final class Sandbox {
         values.put("SANDBOX_DATAVERSE_URL", dataverse.baseUrl());
         values.put("SANDBOX_CALLER_KEY_SHA256", ApiKeys.sha256Hex(callerKey));
         values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
-        GatewayConfig config = new ConfigLoader(values::get).parse(configFile.toString(), configText);
+        // The stand-ins' addresses first, then the environment, so a custom --config can add its own values.
+        var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
+        GatewayConfig config = environment.parse(configFile.toString(), configText);
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
         return Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
-            .map(gateway -> new Sandbox(gateway, callerKey, auditFile, standIns));
+            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns));
       });
     });
   }
@@ -95,6 +99,11 @@ public final class Sandbox {
   }
 
   /** The key of the sandbox's one caller, {@code invoice-flow}. */
+  /** For tests that make Entra ID fail. */
+  EntraStandIn entra() {
+    return entra;
+  }
+
   public String callerKey() {
     return callerKey;
   }
