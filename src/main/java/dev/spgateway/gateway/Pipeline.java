@@ -60,7 +60,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   public void handle(HttpServerRequest request) {
     Exchange exchange = new Exchange(request);
     HttpServerResponse response = request.response();
-    response.putHeader(Forwarder.REQUEST_ID_HEADER, exchange.requestId);
     response.endHandler(ended -> record(exchange, true));
     response.closeHandler(closed -> record(exchange, false));
     try {
@@ -172,7 +171,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .put("status", rejection.status())
         .put("detail", rejection.detail())
         .put("requestId", exchange.requestId);
-    response.setStatusCode(rejection.status()).putHeader("content-type", "application/problem+json");
+    response.setStatusCode(rejection.status())
+        .putHeader(Forwarder.REQUEST_ID_HEADER, exchange.requestId)
+        .putHeader("content-type", "application/problem+json");
     if (rejection.status() == 401) response.putHeader("www-authenticate", "ApiKey header=\"" + ApiKeys.HEADER + "\"");
     if (rejection.retryAfterSeconds() != null) response.putHeader("retry-after", rejection.retryAfterSeconds());
     response.end(problem.toBuffer());

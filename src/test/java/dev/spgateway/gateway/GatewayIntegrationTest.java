@@ -199,6 +199,7 @@ class GatewayIntegrationTest {
     assertThat(claims.getString("sub")).isEqualTo(FINANCE_ID);
     assertThat(received.header(ApiKeys.HEADER)).isNull();
     assertThat(received.header("Cookie")).isNull();
+    assertThat(response.headers().getAll("client-request-id")).hasSize(1);
     assertThat(received.header("client-request-id")).isEqualTo(response.getHeader("client-request-id"));
     assertThat(response.getHeader("request-id")).as("Graph's own request id passes back").isNotNull();
   }
