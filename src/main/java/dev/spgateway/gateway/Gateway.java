@@ -30,7 +30,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +77,9 @@ public final class Gateway {
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
     HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
 
-    boolean[] ready = {false};
-    AdminServer admin = new AdminServer(vertx, registry, () -> ready[0]);
+    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close);
+    AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
+    AdminServer admin = new AdminServer(vertx, registry, ready::get);
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry)
             .compose(secrets -> {
@@ -92,13 +93,14 @@ public final class Gateway {
                   .listen(config.listener().port(), config.listener().host());
             })
             .map(listener -> {
-              ready[0] = true;
+              ready.set(true);
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
-              return new Gateway(listener, admin, adminServer.actualPort(), resources.audit(),
-                  List.of(tokenClient::close, upstreamClient::close));
-            })
-            .recover(failure -> admin.close().transform(closed -> Future.failedFuture(failure))));
+              return new Gateway(listener, admin, adminServer.actualPort(), resources.audit(), clients);
+            }))
+        .recover(failure -> admin.close()
+            .eventually(() -> closeAll(resources.audit(), clients))
+            .transform(closed -> Future.failedFuture(failure)));
   }
 
   /** Every secret the config names, read once from Key Vault. */
@@ -140,22 +142,17 @@ public final class Gateway {
 
   /** Stops taking requests, then writes out every audit record. */
   public Future<Void> close() {
-    return listener.close()
-        .eventually(admin::close)
-        .eventually(audit::close)
-        .eventually(() -> {
-          clients.forEach(client -> {
-            try {
-              client.close();
-            } catch (Exception e) {
-              LOG.debug("closing a client failed", e);
-            }
-          });
-          return Future.succeededFuture();
-        });
+    return listener.close().eventually(admin::close).eventually(() -> closeAll(audit, clients));
   }
 
-  static Map<String, ServicePrincipalConfig> principals(GatewayConfig config) {
-    return config.servicePrincipals();
+  private static Future<Void> closeAll(AuditLog audit, List<AutoCloseable> clients) {
+    for (AutoCloseable client : clients) {
+      try {
+        client.close();
+      } catch (Exception e) {
+        LOG.debug("closing a client failed", e);
+      }
+    }
+    return audit.close();
   }
 }

@@ -81,6 +81,7 @@ class GatewayIntegrationTest {
   PrometheusMeterRegistry registry;
   WebClient client;
   String gatewayUrl;
+  Map<String, String> startValues;
   /** request id → status the caller saw: each must have exactly one matching audit record. */
   final Map<String, Integer> answered = new ConcurrentHashMap<>();
 
@@ -116,6 +117,7 @@ class GatewayIntegrationTest {
     values.put("AUDIT_FILE", dir.resolve("audit.jsonl").toString());
     values.put("CALLER_KEY_SHA256", ApiKeys.sha256Hex(CALLER_KEY));
     values.put("FOREIGN_KEY_SHA256", ApiKeys.sha256Hex(FOREIGN_KEY));
+    startValues = Map.copyOf(values);
     var config = new ConfigLoader(values::get).parse("test-gateway.yaml", CONFIG);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     gateway = await(Gateway.start(vertx, config, registry));
@@ -323,6 +325,18 @@ class GatewayIntegrationTest {
   }
 
   @Test
+  void aMissingSecretStopsTheStartNamingVaultAndSecret() throws Exception {
+    Map<String, String> values = new HashMap<>(startValues);
+    values.put("AUDIT_FILE", dir.resolve("second-audit.jsonl").toString());
+    var config = new ConfigLoader(values::get).parse("test-gateway.yaml",
+        CONFIG.replace("keyVault: finance-client-secret", "keyVault: finance-secret-typo"));
+
+    Throwable failure = awaitFailure(Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
+
+    assertThat(failure.getMessage()).contains("finance-secret-typo", vault.vaultUrl()).doesNotContain(FINANCE_SECRET);
+  }
+
+  @Test
   void adminPortReportsReadinessAndMetrics() {
     send(client.get(gateway.port(), "127.0.0.1", "/graph/v1.0/users/" + GraphStandIn.userIds().get(1))
         .putHeader(ApiKeys.HEADER, CALLER_KEY));
@@ -401,6 +415,17 @@ class GatewayIntegrationTest {
     } catch (Exception e) {
       throw new AssertionError("did not complete: " + e, e);
     }
+  }
+
+  static Throwable awaitFailure(Future<?> future) {
+    try {
+      future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError("did not complete: " + e, e);
+    }
+    throw new AssertionError("expected a failure, but it succeeded");
   }
 
   /** Writes to both streams: the test reads what was logged, surefire still keeps it. */
