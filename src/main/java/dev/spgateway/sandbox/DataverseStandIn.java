@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * {@code accounts} entity set (list, read, create, upsert, delete), with Dataverse's headers and error
  * codes. The verifier must expect the environment URL as the token audience.
  */
-public final class DataverseStandIn {
+public final class DataverseStandIn extends StandInServer {
 
   private static final String API = "/api/data/v9.2/";
   private static final String JSON = "application/json; odata.metadata=minimal";
@@ -40,7 +40,6 @@ public final class DataverseStandIn {
   /** Dataverse allows 8,000 requests per user in a sliding 5-minute window. */
   private static final int BURST_LIMIT = 8000;
 
-  private final StandInHttp http;
   private final String environmentUrl;
   private final BearerVerifier verifier;
   private final String businessUnitId = UUID.randomUUID().toString();
@@ -55,7 +54,7 @@ public final class DataverseStandIn {
   }
 
   public DataverseStandIn(Vertx vertx, int port, String environmentUrl, BearerVerifier verifier) {
-    this.http = new StandInHttp(vertx, port);
+    super(vertx, port);
     this.environmentUrl = environmentUrl.endsWith("/")
         ? environmentUrl.substring(0, environmentUrl.length() - 1)
         : environmentUrl;
@@ -79,29 +78,8 @@ public final class DataverseStandIn {
     return http.listen(router).map(this);
   }
 
-  public Future<Void> close() {
-    return http.close();
-  }
-
-  public int port() {
-    return http.port();
-  }
-
-  public String baseUrl() {
-    return http.baseUrl();
-  }
-
   public String environmentUrl() {
     return environmentUrl;
-  }
-
-  /** Every request received, including refused ones, in arrival order. */
-  public List<ReceivedRequest> received() {
-    return http.received();
-  }
-
-  public int requestCount() {
-    return http.requestCount();
   }
 
   /** A copy of the accounts as stored now. */

@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The Entra ID (v2) token endpoint for the client-credentials grant, with its discovery document and
  * JWKS: tokens are RS256 JWTs shaped like Entra's app-only tokens, errors carry Entra's AADSTS codes.
  */
-public final class EntraStandIn {
+public final class EntraStandIn extends StandInServer {
 
   public static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(3599);
 
@@ -45,7 +45,6 @@ public final class EntraStandIn {
   private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
 
   private final Vertx vertx;
-  private final StandInHttp http;
   private final Map<String, App> apps = new ConcurrentHashMap<>(); // by tenant + "/" + clientId
   private final Set<String> tenants = ConcurrentHashMap.newKeySet();
   private final List<SigningKey> publishedKeys = new CopyOnWriteArrayList<>();
@@ -60,8 +59,8 @@ public final class EntraStandIn {
   }
 
   public EntraStandIn(Vertx vertx, int port) {
+    super(vertx, port);
     this.vertx = vertx;
-    this.http = new StandInHttp(vertx, port);
   }
 
   /** Registers an app (service principal) in a tenant; {@code roles} become the token's {@code roles}. */
@@ -105,18 +104,6 @@ public final class EntraStandIn {
       signingKey = key;
       return null;
     });
-  }
-
-  public Future<Void> close() {
-    return http.close();
-  }
-
-  public int port() {
-    return http.port();
-  }
-
-  public String baseUrl() {
-    return http.baseUrl();
   }
 
   public String tokenUrl(String tenant) {

@@ -28,7 +28,7 @@ import java.util.Set;
  * <p>App roles are checked loosely: only a token that carries a {@code roles} claim is held to it
  * (tokens from mock-oauth2-server carry none).
  */
-public final class GraphStandIn {
+public final class GraphStandIn extends StandInServer {
 
   public static final String AUDIENCE = "https://graph.microsoft.com";
 
@@ -52,7 +52,6 @@ public final class GraphStandIn {
       user("16cfe710-1625-4806-9990-91b8f0afee35", "Grady", "Archie", "Designer", "Bloomington"),
       user("e8a02cc7-df4d-4778-956d-784cc9506e5a", "Megan", "Bowen", "Auditor", "Pittsburgh"));
 
-  private final StandInHttp http;
   private final BearerVerifier verifier;
 
   public GraphStandIn(Vertx vertx, BearerVerifier verifier) {
@@ -60,7 +59,7 @@ public final class GraphStandIn {
   }
 
   public GraphStandIn(Vertx vertx, int port, BearerVerifier verifier) {
-    this.http = new StandInHttp(vertx, port);
+    super(vertx, port);
     this.verifier = verifier;
   }
 
@@ -70,27 +69,6 @@ public final class GraphStandIn {
     router.route().handler(this::authenticate);
     router.route().handler(this::dispatch);
     return http.listen(router).map(this);
-  }
-
-  public Future<Void> close() {
-    return http.close();
-  }
-
-  public int port() {
-    return http.port();
-  }
-
-  public String baseUrl() {
-    return http.baseUrl();
-  }
-
-  /** Every request received, including refused ones, in arrival order. */
-  public List<ReceivedRequest> received() {
-    return http.received();
-  }
-
-  public int requestCount() {
-    return http.requestCount();
   }
 
   /** The ids of the directory's users, in the order {@code /users} lists them. */

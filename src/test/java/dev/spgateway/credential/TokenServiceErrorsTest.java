@@ -1,7 +1,7 @@
 package dev.spgateway.credential;
 
-import static dev.spgateway.credential.Futures.failureOf;
-import static dev.spgateway.credential.Futures.join;
+import static dev.spgateway.testing.Await.awaitFailure;
+import static dev.spgateway.testing.Await.await;
 import static dev.spgateway.credential.TokenServiceTest.GRAPH;
 import static dev.spgateway.credential.TokenServiceTest.PRINCIPALS;
 import static dev.spgateway.credential.TokenServiceTest.SECRETS;
@@ -42,13 +42,13 @@ class TokenServiceErrorsTest {
   @BeforeEach
   void start(Vertx vertx) {
     this.vertx = vertx;
-    entra = join(EntraStub.start(vertx));
+    entra = await(EntraStub.start(vertx));
     registry = new SimpleMeterRegistry();
   }
 
   @AfterEach
   void stop() {
-    join(entra.close());
+    await(entra.close());
   }
 
   TokenService service(URI authority, TokenSettings settings, Map<String, String> secrets) {
@@ -73,7 +73,7 @@ class TokenServiceErrorsTest {
     Throwable failure;
     System.setErr(new PrintStream(logs, true, StandardCharsets.UTF_8)); // where slf4j-simple writes
     try {
-      failure = failureOf(service().token("finance", GRAPH));
+      failure = awaitFailure(service().token("finance", GRAPH));
     } finally {
       System.setErr(stderr);
     }
@@ -105,7 +105,7 @@ class TokenServiceErrorsTest {
   void aTokenInAnUnusableAnswerIsNotRepeated() {
     entra.answer = EntraStub.raw(200, "application/json", "{\"access_token\":\"eyJ0eXAi.leaked.sig\",\"token_type\":\"Bearer\"}");
 
-    Throwable failure = failureOf(service().token("finance", GRAPH));
+    Throwable failure = awaitFailure(service().token("finance", GRAPH));
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.outcome()).isEqualTo(TokenException.INVALID_RESPONSE);
@@ -120,7 +120,7 @@ class TokenServiceErrorsTest {
     entra.answer = EntraStub.raw(400, "application/json",
         "{\"error\":\"eyJ0eXAi.leaked.sig\",\"error_codes\":[\"x\"],\"trace_id\":\"<script>\"}");
 
-    Throwable failure = failureOf(service().token("finance", GRAPH));
+    Throwable failure = awaitFailure(service().token("finance", GRAPH));
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.error()).isEmpty();
@@ -133,7 +133,7 @@ class TokenServiceErrorsTest {
   void aNonJsonServerErrorIsRetryable() {
     entra.answer = EntraStub.raw(502, "text/html; charset=utf-8", "<html><body>Bad Gateway</body></html>");
 
-    Throwable failure = failureOf(service().token("finance", GRAPH));
+    Throwable failure = awaitFailure(service().token("finance", GRAPH));
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.status()).hasValue(502);
@@ -146,11 +146,11 @@ class TokenServiceErrorsTest {
 
   @Test
   void aClosedPortIsUnreachableAndRetryable() {
-    HttpServer closed = join(vertx.createHttpServer().requestHandler(r -> {}).listen(0, "127.0.0.1"));
+    HttpServer closed = await(vertx.createHttpServer().requestHandler(r -> {}).listen(0, "127.0.0.1"));
     URI authority = URI.create("http://127.0.0.1:" + closed.actualPort());
-    join(closed.close());
+    await(closed.close());
 
-    Throwable failure = failureOf(service(authority, TokenSettings.defaults(), SECRETS).token("finance", GRAPH));
+    Throwable failure = awaitFailure(service(authority, TokenSettings.defaults(), SECRETS).token("finance", GRAPH));
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.status()).isEmpty();
@@ -167,7 +167,7 @@ class TokenServiceErrorsTest {
     entra.answer = ctx -> {}; // hold the request forever
     TokenSettings impatient = new TokenSettings(null, Duration.ofMillis(200));
 
-    Throwable failure = failureOf(service(entra.authority(), impatient, SECRETS).token("finance", GRAPH));
+    Throwable failure = awaitFailure(service(entra.authority(), impatient, SECRETS).token("finance", GRAPH));
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.status()).isEmpty();
@@ -179,7 +179,7 @@ class TokenServiceErrorsTest {
 
   @Test
   void aMissingSecretFailsWithoutARequest() {
-    Throwable failure = failureOf(service(entra.authority(), TokenSettings.defaults(), Map.of()).token("finance", GRAPH));
+    Throwable failure = awaitFailure(service(entra.authority(), TokenSettings.defaults(), Map.of()).token("finance", GRAPH));
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.retryable()).isFalse();
@@ -194,11 +194,11 @@ class TokenServiceErrorsTest {
   void failuresAreNotCachedTheNextCallAsksAgain() {
     entra.answer = EntraStub.entraError(503, "temporarily_unavailable", 50_001);
     TokenService service = service();
-    failureOf(service.token("finance", GRAPH));
+    awaitFailure(service.token("finance", GRAPH));
 
     entra.answer = entra.issuing(3600);
 
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
     assertThat(entra.requests()).isEqualTo(2);
     assertThat(requests("temporarily_unavailable")).isEqualTo(1);
     assertThat(requests("success")).isEqualTo(1);

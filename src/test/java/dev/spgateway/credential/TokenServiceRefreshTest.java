@@ -1,7 +1,7 @@
 package dev.spgateway.credential;
 
-import static dev.spgateway.credential.Futures.failureOf;
-import static dev.spgateway.credential.Futures.join;
+import static dev.spgateway.testing.Await.awaitFailure;
+import static dev.spgateway.testing.Await.await;
 import static dev.spgateway.credential.TokenServiceTest.GRAPH;
 import static dev.spgateway.credential.TokenServiceTest.PRINCIPALS;
 import static dev.spgateway.credential.TokenServiceTest.SECRETS;
@@ -36,7 +36,7 @@ class TokenServiceRefreshTest {
 
   @BeforeEach
   void start(Vertx vertx) {
-    entra = join(EntraStub.start(vertx));
+    entra = await(EntraStub.start(vertx));
     clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
     registry = new SimpleMeterRegistry();
     service = new TokenService(vertx, WebClient.create(vertx), entra.authority(), PRINCIPALS, storeOf(SECRETS),
@@ -45,7 +45,7 @@ class TokenServiceRefreshTest {
 
   @AfterEach
   void stop() {
-    join(entra.close());
+    await(entra.close());
   }
 
   double requests(String outcome) {
@@ -55,7 +55,7 @@ class TokenServiceRefreshTest {
 
   @Test
   void insideTheRefreshWindowCallersGetTheCurrentTokenWhileOneRequestRenewsIt() {
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
     clock.advance(Duration.ofMinutes(56)); // a 60-minute token is renewed in its last 5 minutes
     Promise<RoutingContext> renewal = Promise.promise();
     var issue = entra.issuing(3600);
@@ -67,42 +67,42 @@ class TokenServiceRefreshTest {
     }
 
     // They all complete while the renewal is still unanswered: nobody waits for it.
-    assertThat(join(Future.all(callers)).<AccessToken>list()).extracting(AccessToken::value).containsOnly("token-1");
-    RoutingContext held = join(renewal.future());
+    assertThat(await(Future.all(callers)).<AccessToken>list()).extracting(AccessToken::value).containsOnly("token-1");
+    RoutingContext held = await(renewal.future());
     assertThat(entra.requests()).isEqualTo(2);
 
     held.vertx().runOnContext(v -> issue.handle(held));
-    join(service.pendingRefresh("finance", GRAPH));
+    await(service.pendingRefresh("finance", GRAPH));
 
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-2");
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-2");
     clock.advance(Duration.ofMinutes(10)); // past token-1's expiry, well inside token-2's life
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-2");
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-2");
     assertThat(entra.requests()).isEqualTo(2);
     assertThat(requests("success")).isEqualTo(2);
   }
 
   @Test
   void aFailedRefreshKeepsServingTheValidTokenThenFailsOnceItExpires() {
-    AccessToken first = join(service.token("finance", GRAPH));
+    AccessToken first = await(service.token("finance", GRAPH));
     entra.answer = EntraStub.entraError(503, "temporarily_unavailable", 50_001);
     clock.advance(Duration.ofMinutes(56));
 
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(first);
-    join(service.pendingRefresh("finance", GRAPH));
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(first);
+    await(service.pendingRefresh("finance", GRAPH));
     assertThat(entra.requests()).isEqualTo(2);
 
     // No new attempt until the retry interval has passed, however many callers come.
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(first);
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(first);
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(first);
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(first);
     assertThat(entra.requests()).isEqualTo(2);
 
     clock.advance(TokenService.REFRESH_RETRY_INTERVAL);
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(first);
-    join(service.pendingRefresh("finance", GRAPH));
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(first);
+    await(service.pendingRefresh("finance", GRAPH));
     assertThat(entra.requests()).isEqualTo(3);
 
     clock.advance(Duration.ofMinutes(4)); // 60 min + 5 s after the token was issued: expired
-    Throwable failure = failureOf(service.token("finance", GRAPH));
+    Throwable failure = awaitFailure(service.token("finance", GRAPH));
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.status()).hasValue(503);
@@ -116,48 +116,48 @@ class TokenServiceRefreshTest {
 
   @Test
   void aTokenIsNotHandedOutInTheLastSecondsOfItsLife() {
-    AccessToken first = join(service.token("finance", GRAPH));
+    AccessToken first = await(service.token("finance", GRAPH));
     entra.answer = EntraStub.entraError(503, "temporarily_unavailable", 50_001);
 
     clock.advance(Duration.ofMinutes(60).minus(TokenService.SAFETY_SKEW));
 
-    assertThat(failureOf(service.token("finance", GRAPH))).isInstanceOf(TokenException.class);
+    assertThat(awaitFailure(service.token("finance", GRAPH))).isInstanceOf(TokenException.class);
     assertThat(first.expiresAt()).isAfter(clock.instant());
   }
 
   @Test
   void aShortLivedTokenIsRenewedAtHalfItsLife() {
     entra.answer = entra.issuing(120);
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
 
     clock.advance(Duration.ofSeconds(59));
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
     assertThat(entra.requests()).isEqualTo(1);
 
     clock.advance(Duration.ofSeconds(1));
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
-    join(service.pendingRefresh("finance", GRAPH));
-    assertThat(join(service.token("finance", GRAPH)).value()).isEqualTo("token-2");
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
+    await(service.pendingRefresh("finance", GRAPH));
+    assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-2");
     assertThat(entra.requests()).isEqualTo(2);
   }
 
   @Test
   void evictDuringARefreshDropsTheRefreshedTokenNotTheNewOne() {
-    AccessToken first = join(service.token("finance", GRAPH));
+    AccessToken first = await(service.token("finance", GRAPH));
     clock.advance(Duration.ofMinutes(56));
     Promise<RoutingContext> renewal = Promise.promise();
     var issue = entra.issuing(3600);
     entra.answer = renewal::complete;
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(first);
-    RoutingContext held = join(renewal.future());
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(first);
+    RoutingContext held = await(renewal.future());
 
     service.evict("finance", GRAPH, first); // an upstream rejected token-1 meanwhile
     entra.answer = issue;
-    AccessToken afterEvict = join(service.token("finance", GRAPH));
+    AccessToken afterEvict = await(service.token("finance", GRAPH));
     held.vertx().runOnContext(v -> issue.handle(held));
-    join(service.pendingRefresh("finance", GRAPH));
+    await(service.pendingRefresh("finance", GRAPH));
 
     assertThat(afterEvict.value()).isEqualTo("token-2");
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(afterEvict);
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(afterEvict);
   }
 }

@@ -1,7 +1,7 @@
 package dev.spgateway.credential;
 
-import static dev.spgateway.credential.Futures.failureOf;
-import static dev.spgateway.credential.Futures.join;
+import static dev.spgateway.testing.Await.awaitFailure;
+import static dev.spgateway.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -117,7 +117,7 @@ class TokenServiceTest {
     }
     callers.shutdown();
 
-    List<AccessToken> tokens = join(Future.all(calls)).list();
+    List<AccessToken> tokens = await(Future.all(calls)).list();
 
     assertThat(tokens).hasSize(200).containsOnly(tokens.get(0));
     assertThat(requestsAtEntra() - before).isEqualTo(1);
@@ -129,7 +129,7 @@ class TokenServiceTest {
 
   @Test
   void tokenIsAClientCredentialsJwtForTheScopeAsked() {
-    AccessToken token = join(service.token("finance", GRAPH));
+    AccessToken token = await(service.token("finance", GRAPH));
 
     JsonObject claims = claims(token);
     // mock-oauth2-server 5.0.2 puts the scope as asked into aud; Entra would put the resource
@@ -146,27 +146,27 @@ class TokenServiceTest {
   void separateTokensPerServicePrincipalAndScope() {
     int before = requestsAtEntra();
 
-    AccessToken financeGraph = join(service.token("finance", GRAPH));
-    AccessToken financeDataverse = join(service.token("finance", DATAVERSE));
-    AccessToken hrGraph = join(service.token("hr", GRAPH));
+    AccessToken financeGraph = await(service.token("finance", GRAPH));
+    AccessToken financeDataverse = await(service.token("finance", DATAVERSE));
+    AccessToken hrGraph = await(service.token("hr", GRAPH));
 
     assertThat(List.of(financeGraph.value(), financeDataverse.value(), hrGraph.value())).doesNotHaveDuplicates();
     assertThat(requestsAtEntra() - before).isEqualTo(3);
     assertThat(claims(financeDataverse).getString("aud")).isEqualTo(DATAVERSE);
     assertThat(claims(hrGraph).getString("sub")).isEqualTo("2c5d0000-0000-0000-0000-00000000b22d");
     // cached from here on
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(financeGraph);
-    assertThat(join(service.token("hr", GRAPH))).isEqualTo(hrGraph);
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(financeGraph);
+    assertThat(await(service.token("hr", GRAPH))).isEqualTo(hrGraph);
     assertThat(requestsAtEntra() - before).isEqualTo(3);
   }
 
   @Test
   void evictingTheCurrentTokenFetchesANewOne() {
-    AccessToken first = join(service.token("finance", GRAPH));
+    AccessToken first = await(service.token("finance", GRAPH));
     int before = requestsAtEntra();
 
     service.evict("finance", GRAPH, first);
-    AccessToken second = join(service.token("finance", GRAPH));
+    AccessToken second = await(service.token("finance", GRAPH));
 
     assertThat(second.value()).isNotEqualTo(first.value());
     assertThat(requestsAtEntra() - before).isEqualTo(1);
@@ -174,14 +174,14 @@ class TokenServiceTest {
 
   @Test
   void evictingAStaleTokenKeepsTheCurrentOne() {
-    AccessToken first = join(service.token("finance", GRAPH));
+    AccessToken first = await(service.token("finance", GRAPH));
     service.evict("finance", GRAPH, first);
-    AccessToken second = join(service.token("finance", GRAPH));
+    AccessToken second = await(service.token("finance", GRAPH));
     int before = requestsAtEntra();
 
     service.evict("finance", GRAPH, first); // a late 401 for the token already replaced
 
-    assertThat(join(service.token("finance", GRAPH))).isEqualTo(second);
+    assertThat(await(service.token("finance", GRAPH))).isEqualTo(second);
     assertThat(requestsAtEntra() - before).isZero();
   }
 
@@ -189,7 +189,7 @@ class TokenServiceTest {
   void unknownServicePrincipalFailsWithoutARequest() {
     int before = requestsAtEntra();
 
-    Throwable failure = failureOf(service.token("payroll", GRAPH));
+    Throwable failure = awaitFailure(service.token("payroll", GRAPH));
 
     assertThat(failure).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("unknown service principal 'payroll'; configured: [finance, hr]");

@@ -1,5 +1,7 @@
 package dev.spgateway.gateway;
 
+import static dev.spgateway.testing.Await.await;
+import static dev.spgateway.testing.Await.awaitFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spgateway.config.ConfigLoader;
@@ -407,25 +409,6 @@ class GatewayIntegrationTest {
   private static JsonObject claims(String authorization) {
     String payload = authorization.substring("Bearer ".length()).split("\\.")[1];
     return new JsonObject(new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8));
-  }
-
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("did not complete: " + e, e);
-    }
-  }
-
-  static Throwable awaitFailure(Future<?> future) {
-    try {
-      future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      return e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError("did not complete: " + e, e);
-    }
-    throw new AssertionError("expected a failure, but it succeeded");
   }
 
   /** Writes to both streams: the test reads what was logged, surefire still keeps it. */

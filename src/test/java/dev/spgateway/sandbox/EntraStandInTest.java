@@ -1,7 +1,7 @@
 package dev.spgateway.sandbox;
 
-import static dev.spgateway.sandbox.StandInTesting.await;
-import static dev.spgateway.sandbox.StandInTesting.awaitFailure;
+import static dev.spgateway.testing.Await.await;
+import static dev.spgateway.testing.Await.awaitFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.MultiMap;

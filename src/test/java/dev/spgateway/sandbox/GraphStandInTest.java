@@ -1,6 +1,6 @@
 package dev.spgateway.sandbox;
 
-import static dev.spgateway.sandbox.StandInTesting.await;
+import static dev.spgateway.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;

@@ -1,4 +1,4 @@
-package dev.spgateway.sandbox;
+package dev.spgateway.testing;
 
 import io.vertx.core.Future;
 import java.util.concurrent.ExecutionException;
@@ -6,11 +6,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Waits for futures on the JUnit thread (never an event loop), so tests read top to bottom. */
-final class StandInTesting {
+public final class Await {
 
-  private StandInTesting() {}
+  private Await() {}
 
-  static <T> T await(Future<T> future) {
+  public static <T> T await(Future<T> future) {
     try {
       return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
@@ -20,7 +20,7 @@ final class StandInTesting {
     }
   }
 
-  static Throwable awaitFailure(Future<?> future) {
+  public static Throwable awaitFailure(Future<?> future) {
     try {
       Object result = future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       throw new AssertionError("expected a failure, got " + result);
