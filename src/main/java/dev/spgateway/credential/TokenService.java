@@ -120,7 +120,11 @@ public final class TokenService implements TokenSource {
     CompletableFuture<Entry> entry = cache.get(key, (k, executor) -> load(k));
     // Caffeine drops a failed load, and starts an entry's expiry, only once it has seen the load
     // complete, which may be just after this caller did: so both are also done here, at once.
-    return Future.fromCompletionStage(entry, context).transform(loaded -> {
+    // The common case, a cached token, is read at once: no hop through the event loop's task queue.
+    Future<Entry> ready = entry.isDone() && !entry.isCompletedExceptionally()
+        ? Future.succeededFuture(entry.join())
+        : Future.fromCompletionStage(entry, context);
+    return ready.transform(loaded -> {
       if (loaded.failed()) {
         cache.asMap().remove(key, entry);
         return Future.failedFuture(loaded.cause());
