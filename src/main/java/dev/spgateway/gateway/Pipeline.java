@@ -36,6 +36,7 @@ import io.vertx.httpproxy.ProxyResponse;
 public final class Pipeline implements Handler<HttpServerRequest> {
 
   private static final String PROBLEM_TYPE_PREFIX = "urn:sp-gateway:problem:";
+  private static final int CLIENT_CLOSED_REQUEST = 499;
 
   private final ApiKeyAuthenticator authenticator;
   private final RoutePolicy policy;
@@ -60,8 +61,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   public void handle(HttpServerRequest request) {
     Exchange exchange = new Exchange(request);
     HttpServerResponse response = request.response();
-    response.endHandler(ended -> record(exchange, true));
-    response.closeHandler(closed -> record(exchange, false));
+    // Vert.x calls the end handler for a dropped connection too; record() asks the response what happened.
+    response.endHandler(ended -> record(exchange));
+    response.closeHandler(closed -> record(exchange));
     try {
       identify(exchange);
       readTarget(exchange);
@@ -74,7 +76,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     forwarder.prepare(exchange.proxyRequest, exchange.upstream, pathAndQuery, exchange.requestId)
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
-        .onFailure(failure -> reject(exchange, asRejection(failure)));
+        .onFailure(failure -> {
+          // A caller that hung up is not the gateway failing: the close handler records it.
+          if (!response.closed()) reject(exchange, asRejection(failure));
+        });
   }
 
   /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}. */
@@ -180,10 +185,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /** Leaves the one audit record of this exchange, when the response ended or the connection went away. */
-  private void record(Exchange exchange, boolean completed) {
+  private void record(Exchange exchange) {
     if (exchange.recorded) return;
     exchange.recorded = true;
-    int status = exchange.request.response().getStatusCode();
+    HttpServerResponse response = exchange.request.response();
+    boolean completed = response.ended() && !response.closed();
+    // Nothing was sent when the caller hung up first: 499, as nginx says, rather than a 200 never seen.
+    int status = completed || response.headWritten() ? response.getStatusCode() : CLIENT_CLOSED_REQUEST;
     Rejection rejection = exchange.rejection;
     String outcome = rejection != null ? (rejection.status() < 500 ? "denied" : "failed")
         : completed ? "forwarded" : "failed";

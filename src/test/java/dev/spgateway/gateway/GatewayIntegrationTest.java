@@ -84,6 +84,7 @@ class GatewayIntegrationTest {
   WebClient client;
   String gatewayUrl;
   Map<String, String> startValues;
+  volatile boolean callerHungUp;
   /** request id → status the caller saw: each must have exactly one matching audit record. */
   final Map<String, Integer> answered = new ConcurrentHashMap<>();
 
@@ -170,6 +171,14 @@ class GatewayIntegrationTest {
           .filteredOn(r -> requestId.equals(r.getString("requestId")))
           .singleElement()
           .satisfies(r -> assertThat(r.getInteger("status")).isEqualTo(status)));
+      if (callerHungUp) {
+        assertThat(records).anySatisfy(r -> {
+          assertThat(r.getString("path")).isEqualTo("/silent");
+          assertThat(r.getInteger("status")).isEqualTo(499);
+          assertThat(r.getString("outcome")).isEqualTo("failed");
+        });
+      }
+      assertThat(capturedErr.toString(StandardCharsets.UTF_8)).doesNotContain("failed unexpectedly");
       // No secret, key or token in any log line or audit record.
       String logs = capturedErr.toString(StandardCharsets.UTF_8);
       String audit = Files.readString(dir.resolve("audit.jsonl"));
@@ -324,6 +333,20 @@ class GatewayIntegrationTest {
         502, "upstream-unreachable");
     assertProblem(send(client.get(gateway.port(), "127.0.0.1", "/echo/silent").putHeader(ApiKeys.HEADER, CALLER_KEY)),
         504, "upstream-timeout");
+  }
+
+  @Test
+  void aCallerThatHangsUpIsAuditedAs499AndNotLoggedAsAnError() throws Exception {
+    var http = vertx.createHttpClient();
+    var request = await(http.request(new RequestOptions().setPort(gateway.port()).setHost("127.0.0.1")
+        .setURI("/echo/silent").putHeader(ApiKeys.HEADER, CALLER_KEY)));
+    Promise<Void> closed = Promise.promise();
+    request.connection().closeHandler(closed::complete);
+    await(request.sendHead());
+    request.connection().close(); // while the upstream is still silent
+    await(closed.future());
+    http.close();
+    callerHungUp = true; // checked against the audit log once the gateway has flushed it, in stop()
   }
 
   @Test
