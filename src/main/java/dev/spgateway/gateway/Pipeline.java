@@ -20,6 +20,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.httpproxy.ProxyResponse;
+import java.nio.channels.ClosedChannelException;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -157,6 +158,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return upstream.timeout()
           ? new Rejection(504, "upstream-timeout", upstream.getMessage())
           : new Rejection(502, "upstream-unreachable", upstream.getMessage());
+    }
+    if (failure instanceof ClosedChannelException) {
+      // The caller hung up (its close can overtake response.closed()), or the upstream closed a pooled connection.
+      return new Rejection(502, "connection-closed", "a connection closed before the exchange was complete");
     }
     return Failures.asRejection(failure);
   }
