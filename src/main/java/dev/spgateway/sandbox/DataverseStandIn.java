@@ -102,23 +102,8 @@ public final class DataverseStandIn extends StandInServer {
   }
 
   private void authenticate(RoutingContext ctx) {
-    String token = StandInHttp.bearerToken(ctx.request());
-    if (token == null) {
-      unauthenticated(ctx);
-      return;
-    }
-    verifier.verify(token)
-        .onSuccess(claims -> {
-          ctx.put("claims", claims);
-          ctx.next();
-        })
-        .onFailure(failure -> {
-          if (failure instanceof InvalidBearerTokenException) {
-            unauthenticated(ctx);
-          } else {
-            error(ctx, 500, "0x80040216", "An unexpected error occurred: " + failure.getMessage());
-          }
-        });
+    authenticate(ctx, verifier, (refused, reason) -> unauthenticated(refused),
+        (broken, failure) -> error(broken, 500, "0x80040216", "An unexpected error occurred: " + failure.getMessage()));
   }
 
   /** Dataverse answers a bad token with an empty body and a challenge naming the resource. */

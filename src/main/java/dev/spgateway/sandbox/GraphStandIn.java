@@ -88,24 +88,11 @@ public final class GraphStandIn extends StandInServer {
   }
 
   private void authenticate(RoutingContext ctx) {
-    String token = StandInHttp.bearerToken(ctx.request());
-    if (token == null) {
-      unauthenticated(ctx, "Access token is empty.");
-      return;
-    }
-    verifier.verify(token)
-        .onSuccess(claims -> {
-          ctx.put("claims", claims);
-          ctx.next();
-        })
-        .onFailure(failure -> {
-          if (failure instanceof InvalidBearerTokenException) {
-            unauthenticated(ctx, "Access token validation failure: " + failure.getMessage());
-          } else {
-            error(ctx, 500, "generalException",
-                "Could not verify the access token: " + failure.getMessage());
-          }
-        });
+    authenticate(ctx, verifier,
+        (refused, reason) -> unauthenticated(refused,
+            reason == null ? "Access token is empty." : "Access token validation failure: " + reason),
+        (broken, failure) -> error(broken, 500, "generalException",
+            "Could not verify the access token: " + failure.getMessage()));
   }
 
   private void unauthenticated(RoutingContext ctx, String message) {
