@@ -101,6 +101,8 @@ public final class TokenService implements TokenSource {
     this.cache = Caffeine.newBuilder()
         .ticker(() -> Duration.between(origin, clock.instant()).toNanos())
         .expireAfter(new UntilUnusable(origin))
+        // Cache upkeep is a few map operations: run it on the caller rather than hand it to another thread.
+        .executor(Runnable::run)
         .recordStats()
         .buildAsync();
     CaffeineCacheMetrics.monitor(registry, cache, "tokens");
