@@ -1,6 +1,7 @@
 package dev.spgateway.audit;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
 
 /**
  * What happened to one request: who asked, as whom it was done, and how it ended. Holds names, ids and
@@ -12,7 +13,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record AuditRecord(
-    String time,
+    Instant time,
     String requestId,
     String caller,
     String authentication,

@@ -205,7 +205,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     String caller = exchange.caller == null ? null : exchange.caller.name();
     Decision.Allow allow = exchange.allow;
     audit.append(new AuditRecord(
-        exchange.startTime.toString(),
+        exchange.startTime,
         exchange.requestId,
         caller,
         exchange.caller == null ? null : exchange.caller.authentication(),

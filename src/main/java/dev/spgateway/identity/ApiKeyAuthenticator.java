@@ -1,6 +1,7 @@
 package dev.spgateway.identity;
 
 import dev.spgateway.config.CallerConfig;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -15,14 +16,15 @@ public final class ApiKeyAuthenticator {
 
   private record Entry(byte[] hash, Caller caller) {}
 
-  private final Map<String, Entry> byHash;
+  /** Keyed by the hash's bytes (a ByteBuffer compares by content), so a lookup formats nothing. */
+  private final Map<ByteBuffer, Entry> byHash;
 
   public ApiKeyAuthenticator(Map<String, CallerConfig> callers) {
-    Map<String, Entry> entries = new HashMap<>();
+    Map<ByteBuffer, Entry> entries = new HashMap<>();
     callers.forEach((name, config) -> {
       if (config.apiKey() != null) {
-        String hex = config.apiKey().sha256().toLowerCase(java.util.Locale.ROOT);
-        entries.put(hex, new Entry(HexFormat.of().parseHex(hex), new Caller(name, "api-key")));
+        byte[] hash = HexFormat.of().parseHex(config.apiKey().sha256());
+        entries.put(ByteBuffer.wrap(hash), new Entry(hash, new Caller(name, "api-key")));
       }
     });
     this.byHash = Map.copyOf(entries);
@@ -30,7 +32,7 @@ public final class ApiKeyAuthenticator {
 
   public Optional<Caller> authenticate(String presentedKey) {
     byte[] hash = ApiKeys.sha256(presentedKey);
-    Entry entry = byHash.get(HexFormat.of().formatHex(hash));
+    Entry entry = byHash.get(ByteBuffer.wrap(hash));
     return entry != null && MessageDigest.isEqual(entry.hash(), hash) ? Optional.of(entry.caller()) : Optional.empty();
   }
 }
