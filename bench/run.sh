@@ -5,15 +5,16 @@
 #   bash bench/run.sh                      # from anywhere; about 60 s
 #   DURATION=30s CONNECTIONS=128 bash bench/run.sh
 #
-# Env: DURATION (15s), CONNECTIONS (64), WARMUP (5s), WARMUP_CONNECTIONS (16), GATEWAY_PORT (38180),
+# Env: DURATION (15s), CONNECTIONS (64), WARMUP (20s), WARMUP_CONNECTIONS (64), GATEWAY_PORT (38180),
 #      ADMIN_PORT (38190), UPSTREAM_PORT (38181), KEEP_TMP=1 keeps the temp dir (logs, nginx conf, audit file),
 #      JAR (target/sp-gateway.jar; built if missing), JAVA_OPTS (added after -Xms512m -Xmx512m, e.g. for JFR).
 set -euo pipefail
 
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
-WARMUP=${WARMUP:-5s}
-WARMUP_CONNECTIONS=${WARMUP_CONNECTIONS:-16}
+# The JVM needs its JIT to settle: measured after 5 s it did half the steady-state throughput.
+WARMUP=${WARMUP:-20s}
+WARMUP_CONNECTIONS=${WARMUP_CONNECTIONS:-$CONNECTIONS}
 GATEWAY_PORT=${GATEWAY_PORT:-38180}
 ADMIN_PORT=${ADMIN_PORT:-38190}
 UPSTREAM_PORT=${UPSTREAM_PORT:-38181}
