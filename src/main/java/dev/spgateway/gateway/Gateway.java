@@ -115,7 +115,7 @@ public final class Gateway {
             config), trust.sslContext(), vault.clientSettings());
     var names = config.servicePrincipals().values().stream().map(sp -> sp.secret().keyVault())
         .collect(Collectors.toCollection(java.util.TreeSet::new));
-    return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry).map(secrets -> secrets);
+    return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry).map(SecretStore.class::cast);
   }
 
   /**
