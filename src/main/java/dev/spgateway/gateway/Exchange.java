@@ -28,6 +28,14 @@ public final class Exchange {
   Upstream upstream;
   Rejection rejection;
 
+  /** Query option names as sent ({@code $select}, {@code $top}), never their values. Set by authorize (issue 3). */
+  java.util.List<String> queryOptions = java.util.List.of();
+  /** What the budget stage said ({@code allowed}, or which limit refused it). Set by limit (issue 4). */
+  String rateLimit;
+  /** Bytes of body received from the caller and sent back to it. Counted for the audit record (issue 5). */
+  long bytesIn;
+  long bytesOut;
+
   long tokenNanos = -1;
   long upstreamNanos = -1;
   String upstreamRequestId;

@@ -26,7 +26,7 @@ import java.nio.channels.ClosedChannelException;
  * The whole path of a request, front to back, in one place:
  *
  * <pre>
- * identify → read target → authorize → token → forward (once more on a 401) → respond
+ * identify → read target → authorize → limit → prepare → token → forward (once more on a 401) → respond
  *     every request, forwarded or refused, leaves one audit record
  * </pre>
  *
@@ -68,13 +68,14 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     try {
       identify(exchange);
       readTarget(exchange);
-      authorize(exchange);
     } catch (Rejection rejection) {
       reject(exchange, rejection);
       return;
     }
-    String pathAndQuery = request.query() == null ? exchange.upstreamPath : exchange.upstreamPath + "?" + request.query();
-    forwarder.prepare(exchange.proxyRequest, exchange.upstream, pathAndQuery, exchange.requestId)
+    authorize(exchange)
+        .compose(allowed -> limit(exchange))
+        .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, pathAndQuery(exchange),
+            exchange.requestId))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {
@@ -109,12 +110,24 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /** May this caller do this, and as which service principal? */
-  private void authorize(Exchange exchange) {
+  private Future<Void> authorize(Exchange exchange) {
     Decision decision = policy.decide(exchange.caller.name(), exchange.request.method().name(),
         exchange.upstreamName, exchange.upstreamPath);
-    if (decision instanceof Decision.Deny deny) throw new Rejection(403, "route-denied", deny.reason());
+    if (decision instanceof Decision.Deny deny) return Future.failedFuture(new Rejection(403, "route-denied", deny.reason()));
     exchange.allow = (Decision.Allow) decision;
     exchange.upstream = upstreams.get(exchange.allow.upstream());
+    return Future.succeededFuture();
+  }
+
+  /** Is there budget left for this caller and service principal? (Issue 4 fills this stage in.) */
+  private Future<Void> limit(Exchange exchange) {
+    return Future.succeededFuture();
+  }
+
+  /** The path and query that go upstream: exactly what was judged. */
+  private static String pathAndQuery(Exchange exchange) {
+    String query = exchange.request.query();
+    return query == null ? exchange.upstreamPath : exchange.upstreamPath + "?" + query;
   }
 
   /** Which bearer token? The service principal's, for the upstream's scope, from the cache if it holds one. */
