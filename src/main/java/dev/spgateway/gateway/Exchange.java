@@ -19,9 +19,9 @@ public final class Exchange {
   final HttpServerRequest request;
   final ProxyRequest proxyRequest;
 
-  /** The upstream's name as the caller wrote it, and the path after it, still percent-encoded. */
+  /** The upstream's name as the caller wrote it, and the path and query after it, as received. */
   String upstreamName;
-  String upstreamPath;
+  String upstreamTarget;
 
   Caller caller;
   Decision.Allow allow;

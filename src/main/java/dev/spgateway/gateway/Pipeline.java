@@ -7,7 +7,7 @@ import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.policy.Decision;
-import dev.spgateway.policy.RequestPaths;
+import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.UpstreamFailure;
@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -74,7 +75,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     authorize(exchange)
         .compose(allowed -> limit(exchange))
-        .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, pathAndQuery(exchange),
+        .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
@@ -94,27 +95,26 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         "the key in the " + ApiKeys.HEADER + " header belongs to no caller; check it, or ask for a new one"));
   }
 
-  /** Which upstream, which path? The public URL shape is {@code /{upstream}/{path}?{query}}. */
+  /** Which upstream? The public URL shape is {@code /{upstream}/{path}?{query}}; the policy judges the rest. */
   private void readTarget(Exchange exchange) {
-    HttpServerRequest request = exchange.request;
-    String uri = request.uri();
+    String uri = exchange.request.uri();
     if (!uri.startsWith("/")) throw new Rejection(400, "bad-target", "send an origin-form target: /{upstream}/{path}");
-    String path = request.path();
-    String problem = RequestPaths.problem(path);
-    if (problem == null && request.query() != null) problem = queryProblem(request.query());
-    if (problem != null) throw new Rejection(400, "bad-target", problem);
-    int slash = path.indexOf('/', 1);
+    int slash = uri.indexOf('/', 1);
     if (slash < 0) throw new Rejection(404, "no-upstream-path", "name an upstream and a path: /{upstream}/{path}");
-    exchange.upstreamName = path.substring(1, slash);
-    exchange.upstreamPath = path.substring(slash);
+    exchange.upstreamName = uri.substring(1, slash);
+    exchange.upstreamTarget = uri.substring(slash);
   }
 
   /** May this caller do this, and as which service principal? */
   private Future<Void> authorize(Exchange exchange) {
-    Decision decision = policy.decide(exchange.caller.name(), exchange.request.method().name(),
-        exchange.upstreamName, exchange.upstreamPath);
-    if (decision instanceof Decision.Deny deny) return Future.failedFuture(new Rejection(403, "route-denied", deny.reason()));
+    HttpServerRequest request = exchange.request;
+    Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
+        exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE), declaredLength(request)));
+    if (decision instanceof Decision.Deny deny) {
+      return Future.failedFuture(new Rejection(deny.refusal().status(), deny.refusal().problemType(), deny.reason()));
+    }
     exchange.allow = (Decision.Allow) decision;
+    exchange.queryOptions = exchange.allow.queryOptions();
     exchange.upstream = upstreams.get(exchange.allow.upstream());
     return Future.succeededFuture();
   }
@@ -124,10 +124,16 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     return Future.succeededFuture();
   }
 
-  /** The path and query that go upstream: exactly what was judged. */
-  private static String pathAndQuery(Exchange exchange) {
-    String query = exchange.request.query();
-    return query == null ? exchange.upstreamPath : exchange.upstreamPath + "?" + query;
+  private static long declaredLength(HttpServerRequest request) {
+    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length != null) {
+      try {
+        return Long.parseLong(length);
+      } catch (NumberFormatException e) {
+        return -1;
+      }
+    }
+    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) ? -1 : 0;
   }
 
   /** Which bearer token? The service principal's, for the upstream's scope, from the cache if it holds one. */
@@ -154,14 +160,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       forwarder.discard(response);
       return token(exchange).compose(fresh -> forward(exchange, fresh, true));
     });
-  }
-
-  private static String queryProblem(String query) {
-    for (int i = 0; i < query.length(); i++) {
-      char c = query.charAt(i);
-      if (c <= 0x20 || c >= 0x7f || c == '#') return "the query contains a control, space, '#' or non-ASCII character";
-    }
-    return query.length() > RequestPaths.MAX_LENGTH ? "the query is longer than " + RequestPaths.MAX_LENGTH + " characters" : null;
   }
 
   /** Maps what went wrong to what the caller is told; messages of these failures never hold secrets. */
@@ -225,7 +223,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         allow == null ? null : allow.servicePrincipal(),
         exchange.upstreamName,
         exchange.request.method().name(),
-        exchange.upstreamPath != null ? exchange.upstreamPath : exchange.request.path(),
+        exchange.allow != null ? path(exchange.allow.target()) : exchange.request.path(),
         allow == null ? null : allow.ruleId(),
         outcome,
         rejection == null ? null : rejection.type(),
@@ -236,6 +234,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
         exchange.upstreamRequestId));
     metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+  }
+
+  private static String path(String target) {
+    int question = target.indexOf('?');
+    return question < 0 ? target : target.substring(0, question);
   }
 
   private static double millis(long nanos) {

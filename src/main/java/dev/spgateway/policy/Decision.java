@@ -9,16 +9,16 @@ public sealed interface Decision {
    * Forward, spending {@code servicePrincipal}'s token on {@code upstream}.
    *
    * @param ruleId the rule that allowed it, as the config names it ({@code routes[0].allow[1]})
+   * @param target the canonical path and query to forward, exactly as judged
+   * @param queryOptions the names of the query options sent ({@code $select}, {@code $top}), never their values
    * @param batch for a {@code $batch}, each sub-request as judged (all allowed); empty otherwise
    */
-  record Allow(String ruleId, String upstream, String servicePrincipal, List<SubRequest> batch) implements Decision {
+  record Allow(String ruleId, String upstream, String servicePrincipal, String target, List<String> queryOptions,
+      List<SubRequest> batch) implements Decision {
 
     public Allow {
+      queryOptions = List.copyOf(queryOptions);
       batch = List.copyOf(batch);
-    }
-
-    public Allow(String ruleId, String upstream, String servicePrincipal) {
-      this(ruleId, upstream, servicePrincipal, List.of());
     }
 
     /** How many upstream requests this is: one, or one per sub-request of a batch (what budgets count). */
@@ -28,7 +28,35 @@ public sealed interface Decision {
   }
 
   /** Refuse, with a reason the caller can act on. */
-  record Deny(String reason) implements Decision {}
+  record Deny(Refusal refusal, String reason) implements Decision {}
+
+  /** Why a request is refused, and the status and problem type the caller gets for it. */
+  enum Refusal {
+    /** The target cannot be reduced to one unambiguous form. */
+    BAD_TARGET(400, "bad-target"),
+    /** No rule allows it. */
+    DENIED(403, "route-denied"),
+    /** The body is larger than the route allows. */
+    BODY_TOO_LARGE(413, "body-too-large"),
+    /** The body's content type is not one the route allows. */
+    UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type");
+
+    private final int status;
+    private final String problemType;
+
+    Refusal(int status, String problemType) {
+      this.status = status;
+      this.problemType = problemType;
+    }
+
+    public int status() {
+      return status;
+    }
+
+    public String problemType() {
+      return problemType;
+    }
+  }
 
   /**
    * One sub-request of a {@code $batch}, judged as if it were sent alone.

@@ -41,4 +41,13 @@ public final class RequestPaths {
     }
     return null;
   }
+
+  /** Why {@code query} is refused, or {@code null}. */
+  public static String queryProblem(String query) {
+    for (int i = 0; i < query.length(); i++) {
+      char c = query.charAt(i);
+      if (c <= 0x20 || c >= 0x7f || c == '#') return "the query contains a control, space, '#' or non-ASCII character";
+    }
+    return query.length() > MAX_LENGTH ? "the query is longer than " + MAX_LENGTH + " characters" : null;
+  }
 }

@@ -6,12 +6,6 @@ package dev.spgateway.policy;
  */
 public interface RoutePolicy {
 
-  /**
-   * @param caller the identified caller's name
-   * @param method the HTTP method, upper case
-   * @param upstream the first path segment of the gateway URL
-   * @param path the rest of the path, starting with {@code /}, still percent-encoded, already checked by
-   *     {@link RequestPaths#problem(String)}
-   */
-  Decision decide(String caller, String method, String upstream, String path);
+  /** Judges {@code request} for the identified caller {@code caller}; never throws for bad input. */
+  Decision decide(String caller, PolicyRequest request);
 }

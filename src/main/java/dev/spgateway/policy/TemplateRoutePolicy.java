@@ -33,17 +33,25 @@ public final class TemplateRoutePolicy implements RoutePolicy {
   }
 
   @Override
-  public Decision decide(String caller, String method, String upstream, String path) {
+  public Decision decide(String caller, PolicyRequest request) {
+    String upstream = request.upstream();
+    String target = request.target();
+    int question = target.indexOf('?');
+    String path = question < 0 ? target : target.substring(0, question);
+    String problem = RequestPaths.problem(path);
+    if (problem == null && question >= 0) problem = RequestPaths.queryProblem(target.substring(question + 1));
+    if (problem != null) return new Decision.Deny(Decision.Refusal.BAD_TARGET, problem);
     List<CompiledRule> candidates = rules.getOrDefault(caller, Map.of()).get(upstream);
     if (candidates == null) {
-      return new Decision.Deny("caller '" + caller + "' has no route to upstream '" + upstream + "'");
+      return new Decision.Deny(Decision.Refusal.DENIED, "caller '" + caller + "' has no route to upstream '" + upstream + "'");
     }
     String[] segments = path.substring(1).split("/", -1);
     for (CompiledRule candidate : candidates) {
-      if (candidate.rule().matches(method, segments)) {
-        return new Decision.Allow(candidate.rule().id(), upstream, candidate.servicePrincipal());
+      if (candidate.rule().matches(request.method(), segments)) {
+        return new Decision.Allow(candidate.rule().id(), upstream, candidate.servicePrincipal(), target, List.of(), List.of());
       }
     }
-    return new Decision.Deny("no rule of caller '" + caller + "' allows " + method + " " + path + " on '" + upstream + "'");
+    return new Decision.Deny(Decision.Refusal.DENIED,
+        "no rule of caller '" + caller + "' allows " + request.method() + " " + path + " on '" + upstream + "'");
   }
 }

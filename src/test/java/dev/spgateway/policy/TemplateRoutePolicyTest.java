@@ -17,24 +17,28 @@ class TemplateRoutePolicyTest {
       List.of(new RouteConfig("graph", "finance", List.of("GET /v1.0/users/{id}", "POST /v1.0/users/{id}/sendMail")),
           new RouteConfig("crm-prod", "crm", List.of("GET /api/data/v9.2/accounts"))))));
 
+  private Decision decide(String caller, String method, String upstream, String target) {
+    return policy.decide(caller, new PolicyRequest(method, upstream, target, null, 0));
+  }
+
   @Test
   void allowsWhatARuleSaysAndNamesTheRule() {
-    assertThat(policy.decide("invoice-flow", "POST", "graph", "/v1.0/users/42/sendMail"))
-        .isEqualTo(new Decision.Allow("routes[0].allow[1]", "graph", "finance"));
-    assertThat(policy.decide("invoice-flow", "GET", "crm-prod", "/api/data/v9.2/accounts"))
-        .isEqualTo(new Decision.Allow("routes[1].allow[0]", "crm-prod", "crm"));
-    assertThat(policy.decide("invoice-flow", "HEAD", "graph", "/v1.0/users/42")).isInstanceOf(Decision.Allow.class);
+    assertThat(decide("invoice-flow", "POST", "graph", "/v1.0/users/42/sendMail"))
+        .isEqualTo(new Decision.Allow("routes[0].allow[1]", "graph", "finance", "/v1.0/users/42/sendMail", List.of(), List.of()));
+    assertThat(decide("invoice-flow", "GET", "crm-prod", "/api/data/v9.2/accounts"))
+        .isEqualTo(new Decision.Allow("routes[1].allow[0]", "crm-prod", "crm", "/api/data/v9.2/accounts", List.of(), List.of()));
+    assertThat(decide("invoice-flow", "HEAD", "graph", "/v1.0/users/42")).isInstanceOf(Decision.Allow.class);
   }
 
   @Test
   void deniesEverythingElse() {
-    assertThat(policy.decide("invoice-flow", "DELETE", "graph", "/v1.0/users/42")).isInstanceOf(Decision.Deny.class);
-    assertThat(policy.decide("invoice-flow", "GET", "graph", "/v1.0/users")).isInstanceOf(Decision.Deny.class);
-    assertThat(policy.decide("invoice-flow", "GET", "graph", "/v1.0/users/42/manager")).isInstanceOf(Decision.Deny.class);
-    assertThat(policy.decide("invoice-flow", "GET", "graph", "/v1.0/Users/42")).isInstanceOf(Decision.Deny.class);
-    assertThat(policy.decide("invoice-flow", "GET", "crm-test", "/api/data/v9.2/accounts"))
-        .isEqualTo(new Decision.Deny("caller 'invoice-flow' has no route to upstream 'crm-test'"));
-    assertThat(policy.decide("someone-else", "GET", "graph", "/v1.0/users/42")).isInstanceOf(Decision.Deny.class);
+    assertThat(decide("invoice-flow", "DELETE", "graph", "/v1.0/users/42")).isInstanceOf(Decision.Deny.class);
+    assertThat(decide("invoice-flow", "GET", "graph", "/v1.0/users")).isInstanceOf(Decision.Deny.class);
+    assertThat(decide("invoice-flow", "GET", "graph", "/v1.0/users/42/manager")).isInstanceOf(Decision.Deny.class);
+    assertThat(decide("invoice-flow", "GET", "graph", "/v1.0/Users/42")).isInstanceOf(Decision.Deny.class);
+    assertThat(decide("invoice-flow", "GET", "crm-test", "/api/data/v9.2/accounts"))
+        .isEqualTo(new Decision.Deny(Decision.Refusal.DENIED, "caller 'invoice-flow' has no route to upstream 'crm-test'"));
+    assertThat(decide("someone-else", "GET", "graph", "/v1.0/users/42")).isInstanceOf(Decision.Deny.class);
   }
 
   @ParameterizedTest
