@@ -9,6 +9,8 @@ import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RoutePolicy;
+import dev.spgateway.policy.batch.BatchJudge;
+import dev.spgateway.policy.batch.BoundedBody;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.UpstreamFailure;
 import dev.spgateway.proxy.Upstreams;
@@ -42,16 +44,18 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   private final ApiKeyAuthenticator authenticator;
   private final RoutePolicy policy;
+  private final BatchJudge batches;
   private final Upstreams upstreams;
   private final TokenSource tokens;
   private final Forwarder forwarder;
   private final AuditLog audit;
   private final RequestMetrics metrics;
 
-  public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, Upstreams upstreams, TokenSource tokens,
-      Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
+  public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
+      TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
     this.authenticator = authenticator;
     this.policy = policy;
+    this.batches = batches;
     this.upstreams = upstreams;
     this.tokens = tokens;
     this.forwarder = forwarder;
@@ -76,7 +80,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     authorize(exchange)
         .compose(allowed -> limit(exchange))
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
-            exchange.requestId))
+            exchange.requestId, exchange.body))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {
@@ -105,11 +109,39 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     exchange.upstreamTarget = uri.substring(slash);
   }
 
-  /** May this caller do this, and as which service principal? */
+  /** May this caller do this, and as which service principal? A {@code $batch} is judged sub-request by sub-request. */
   private Future<Void> authorize(Exchange exchange) {
     HttpServerRequest request = exchange.request;
+    if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
     Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
         exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE), declaredLength(request)));
+    return settle(exchange, decision);
+  }
+
+  /**
+   * Reads the whole body (up to {@code batch.maxBodyBytes}) before anything goes upstream, judges every
+   * sub-request in it, and keeps those exact bytes to forward.
+   */
+  private Future<Void> authorizeBatch(Exchange exchange) {
+    HttpServerRequest request = exchange.request;
+    String method = request.method().name();
+    String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    Decision.Deny refused = batches.beforeBody(exchange.upstreamName, method, exchange.upstreamTarget, contentType,
+        declaredLength(request));
+    if (refused != null) return settle(exchange, refused);
+    return BoundedBody.read(request, batches.maxBodyBytes()).compose(
+        body -> {
+          exchange.body = body;
+          return settle(exchange, batches.judge(exchange.caller.name(), exchange.upstreamName, method,
+              exchange.upstreamTarget, contentType, body));
+        },
+        failure -> failure instanceof BoundedBody.TooLarge
+            ? settle(exchange, batches.tooLarge())
+            : Future.failedFuture(failure));
+  }
+
+  /** Records an Allow on the exchange, or fails with the Deny's rejection. */
+  private Future<Void> settle(Exchange exchange, Decision decision) {
     if (decision instanceof Decision.Deny deny) {
       return Future.failedFuture(new Rejection(deny.refusal().status(), deny.refusal().problemType(), deny.reason()));
     }
