@@ -117,6 +117,11 @@ public final class BatchJudge {
         malformed.add(id + ": a $batch inside a batch is not accepted");
         continue;
       }
+      if (part.target().indexOf('#') >= 0) {
+        // The upstream would cut the fragment off and read a shorter path than the one judged.
+        malformed.add(id + ": a URL inside a batch may not carry a fragment (#)");
+        continue;
+      }
       Decision decision = policy.decide(caller,
           new PolicyRequest(part.method(), upstream, part.target(), part.contentType(), part.contentLength()));
       if (decision instanceof Decision.Deny deny) {
