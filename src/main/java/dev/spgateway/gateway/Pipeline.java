@@ -16,8 +16,10 @@ import dev.spgateway.proxy.UpstreamFailure;
 import dev.spgateway.proxy.Upstreams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -120,20 +122,24 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /**
    * Reads the whole body (up to {@code batch.maxBodyBytes}) before anything goes upstream, judges every
-   * sub-request in it, and keeps those exact bytes to forward.
+   * sub-request in it, and keeps those exact bytes to forward. Judging 1,000 sub-requests takes milliseconds,
+   * so a worker does it while the event loop goes on serving; the decision comes back to the event loop.
    */
   private Future<Void> authorizeBatch(Exchange exchange) {
     HttpServerRequest request = exchange.request;
+    Context eventLoop = Vertx.currentContext();
+    String caller = exchange.caller.name();
+    String upstream = exchange.upstreamName;
+    String target = exchange.upstreamTarget;
     String method = request.method().name();
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-    Decision.Deny refused = batches.beforeBody(exchange.upstreamName, method, exchange.upstreamTarget, contentType,
-        declaredLength(request));
+    Decision.Deny refused = batches.beforeBody(upstream, method, target, contentType, declaredLength(request));
     if (refused != null) return settle(exchange, refused);
     return BoundedBody.read(request, batches.maxBodyBytes()).compose(
         body -> {
           exchange.body = body;
-          return settle(exchange, batches.judge(exchange.caller.name(), exchange.upstreamName, method,
-              exchange.upstreamTarget, contentType, body));
+          return eventLoop.executeBlocking(() -> batches.judge(caller, upstream, method, target, contentType, body), false)
+              .compose(decision -> settle(exchange, decision));
         },
         failure -> failure instanceof BoundedBody.TooLarge
             ? settle(exchange, batches.tooLarge())
