@@ -63,9 +63,10 @@ public final class BatchJudge {
     try {
       BatchTarget batch = BatchTarget.of(upstreams.get(upstream).kind(), method, target);
       if (batch.format() == BatchTarget.Format.GRAPH_JSON) {
-        if (contentType == null || !SubRequestHeaders.mediaType(contentType).equals("application/json")) {
+        if (contentType == null || !SubRequestHeaders.mediaType(contentType).equals("application/json")
+            || !SubRequestHeaders.utf8(contentType)) {
           return new Decision.Deny(Decision.Refusal.UNSUPPORTED_MEDIA_TYPE,
-              "a Graph batch is sent as Content-Type: application/json");
+              "a Graph batch is sent as Content-Type: application/json, in UTF-8");
         }
       } else if (contentType == null || !SubRequestHeaders.mediaType(contentType).equals("multipart/mixed")) {
         return new Decision.Deny(Decision.Refusal.UNSUPPORTED_MEDIA_TYPE,

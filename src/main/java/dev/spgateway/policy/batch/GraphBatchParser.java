@@ -34,6 +34,7 @@ final class GraphBatchParser {
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._~:-]{1,64}");
   /** A scheme ({@code https:}) before any {@code /}: the URL is absolute, not relative to the version. */
   private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:");
+  private static final Pattern VERSION = Pattern.compile("/?(v1\\.0|beta)([/?]|$)", Pattern.CASE_INSENSITIVE);
   private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .build())
@@ -88,12 +89,15 @@ final class GraphBatchParser {
     return new BatchPart(id, method, target(versionPath, url, where), contentType, contentLength);
   }
 
-  /** Graph resolves {@code users/1} and {@code /users/1} against the version; anything with a host is refused. */
+  /**
+   * Graph resolves {@code users/1} and {@code /users/1} against the version; anything with a host is refused, and
+   * so is a URL that starts with a version itself, which Graph and the policy might read differently.
+   */
   private static String target(String versionPath, String url, String where) {
     if (url.isEmpty()) throw new BatchException(where + ": the url is empty");
-    if (url.startsWith("//") || SCHEME.matcher(url).find()) {
+    if (url.startsWith("//") || SCHEME.matcher(url).find() || VERSION.matcher(url).lookingAt()) {
       throw new BatchException(where + ": the url " + SubRequestHeaders.quote(url)
-          + " is absolute; write it relative to the version, e.g. /users/{id}");
+          + " is not relative to the version; write it as /users/{id}");
     }
     return versionPath + (url.startsWith("/") ? url : "/" + url);
   }

@@ -22,6 +22,9 @@ final class SubRequestHeaders {
       throw new BatchException(where + " carries a " + name + " header; the gateway adds the service principal's"
           + " token itself and does not forward credentials or impersonation inside a batch");
     }
+    if (lower.equals("host")) {
+      throw new BatchException(where + " carries a Host header; a batch addresses only its own host");
+    }
     if (lower.equals("transfer-encoding")) {
       throw new BatchException(where + " carries Transfer-Encoding; send its body as it is, with Content-Length");
     }
@@ -31,6 +34,18 @@ final class SubRequestHeaders {
   static String mediaType(String contentType) {
     int semicolon = contentType.indexOf(';');
     return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether a Content-Type names no charset, or UTF-8: the only encoding a batch is read in. */
+  static boolean utf8(String contentType) {
+    for (String parameter : contentType.split(";")) {
+      String[] pair = parameter.trim().split("=", 2);
+      if (pair.length == 2 && pair[0].trim().equalsIgnoreCase("charset")) {
+        String charset = pair[1].trim().replace("\"", "");
+        if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) return false;
+      }
+    }
+    return true;
   }
 
   /** Text quoted from a caller's batch in an error message, cut short so messages stay readable. */

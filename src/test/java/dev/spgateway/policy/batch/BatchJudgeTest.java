@@ -140,8 +140,12 @@ class BatchJudgeTest {
         Arguments.of(graphBatch(graphRequest("1", "GET", "/users/1").put("dependsOn", List.of("2")),
             graphRequest("2", "GET", "/users/2")), "dependsOn names '2', which is no request listed before it"),
         Arguments.of(graphBatch(graphRequest("1", "GET", "/users/1").put("dependsOn", List.of("1"))), "dependsOn"),
-        Arguments.of(graphBatch(graphRequest("1", "GET", "https://graph.microsoft.com/v1.0/users/1")), "is absolute"),
-        Arguments.of(graphBatch(graphRequest("1", "GET", "//evil.example/v1.0/users/1")), "is absolute"),
+        Arguments.of(graphBatch(graphRequest("1", "GET", "https://graph.microsoft.com/v1.0/users/1")), "is not relative"),
+        Arguments.of(graphBatch(graphRequest("1", "GET", "//evil.example/v1.0/users/1")), "is not relative"),
+        Arguments.of(graphBatch(graphRequest("1", "GET", "/v1.0/users/1")), "'/v1.0/users/1' is not relative"),
+        Arguments.of(graphBatch(graphRequest("1", "GET", "BETA/users/1")), "is not relative"),
+        Arguments.of(graphBatch(graphRequest("1", "GET", "/users/1").put("headers", new JsonObject().put("Host", "x"))),
+            "carries a Host header"),
         Arguments.of(graphBatch(graphRequest("1", "get", "/users/1")), "the method 'get' is not one of"),
         Arguments.of(graphBatch(graphRequest("1", "GET", "/users/1").put("body", "x")), "no Content-Type header"),
         Arguments.of(graphBatch(graphRequest("1", "GET", "/users/1")
@@ -198,6 +202,9 @@ class BatchJudgeTest {
         .isEqualTo("bad-batch: a $batch is sent with POST, not GET");
     assertThat(refusal(judge.beforeBody("graph", "POST", "/v1.0/$batch", "text/plain", 10)))
         .startsWith("unsupported-media-type: a Graph batch is sent as Content-Type: application/json");
+    assertThat(refusal(judge.beforeBody("graph", "POST", "/v1.0/$batch", "application/json; charset=iso-8859-1", 10)))
+        .isEqualTo("unsupported-media-type: a Graph batch is sent as Content-Type: application/json, in UTF-8");
+    assertThat(judge.beforeBody("graph", "POST", "/v1.0/$batch", "application/json;charset=\"UTF-8\"", 10)).isNull();
     assertThat(refusal(judge.beforeBody("crm", "POST", "/api/data/v9.2/$batch", "application/json", 10)))
         .startsWith("unsupported-media-type: a Dataverse batch is sent as Content-Type: multipart/mixed");
     assertThat(refusal(judge.beforeBody("crm", "POST", "/api/data/v9.2/$batch", "multipart/mixed", 10)))
@@ -285,6 +292,7 @@ class BatchJudgeTest {
         Arguments.of(dataverseBatch(part(null, get + "MSCRMCallerID: 7f0d0000-0000-4000-8000-000000000000\n")),
             "MSCRMCallerID header"),
         Arguments.of(dataverseBatch(part(null, get + "Transfer-Encoding: chunked\n")), "Transfer-Encoding"),
+        Arguments.of(dataverseBatch(part(null, get + "Host: fabrikam.crm.dynamics.com\n")), "carries a Host header"),
         Arguments.of(dataverseBatch(part(null, get + "Accept: a\n b\n")), "not 'Name: value'"),
         Arguments.of(dataverseBatch(part(null, get + "Accept : a\n")), "not 'Name: value'"),
         Arguments.of(dataverseBatch(part(null, "GET /api/data/v9.2/accounts HTTP/1.0\n")), "is not 'METHOD URL HTTP/1.1'"),
@@ -354,6 +362,6 @@ class BatchJudgeTest {
   void theBoundIsAConfigChoiceWithinLimits() {
     assertThat(BatchConfig.defaults().maxBodyBytes()).isEqualTo(1024 * 1024);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BatchConfig(0L))
-        .hasMessage("0 is out of range; give 1 to 16777216 bytes (default 1048576)");
+        .hasMessage("maxBodyBytes 0 is out of range; give 1 to 16777216 bytes (default 1048576)");
   }
 }
