@@ -20,8 +20,8 @@ public record BatchConfig(Long maxBodyBytes) {
   public BatchConfig {
     if (maxBodyBytes == null) maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     if (maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES_CEILING) {
-      throw new IllegalArgumentException("maxBodyBytes " + maxBodyBytes + " is out of range; give 1 to " + MAX_BODY_BYTES_CEILING
-          + " bytes (default " + DEFAULT_MAX_BODY_BYTES + ")");
+      throw new IllegalArgumentException("maxBodyBytes " + maxBodyBytes + " is out of range; give 1 to "
+          + MAX_BODY_BYTES_CEILING + " bytes (default " + DEFAULT_MAX_BODY_BYTES + ")");
     }
   }
 
