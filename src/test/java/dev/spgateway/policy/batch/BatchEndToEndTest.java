@@ -78,6 +78,16 @@ class BatchEndToEndTest {
         .filteredOn(r -> requestId.equals(r.getString("requestId")))
         .singleElement()
         .satisfies(r -> assertThat(r.getInteger("status")).isEqualTo(status)));
+    assertThat(records).anySatisfy(r -> {
+      assertThat(r.getString("path")).isEqualTo("/v1.0/$batch");
+      assertThat(r.getString("rule")).isEqualTo(BatchJudge.RULE_ID);
+      assertThat(r.getString("servicePrincipal")).isEqualTo("finance");
+      assertThat(r.getString("outcome")).isEqualTo("forwarded");
+    });
+    assertThat(records).anySatisfy(r -> {
+      assertThat(r.getString("problem")).isEqualTo("batch-denied");
+      assertThat(r.getString("reason")).contains("'wipe'", "'boss'");
+    });
     assertThat(Files.readString(sandbox.auditFile())).doesNotContain(sandbox.callerKey());
     await(vertx.close());
   }
