@@ -1,7 +1,6 @@
 package dev.spgateway.policy.batch;
 
 import dev.spgateway.proxy.UpstreamConfig.UpstreamKind;
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,10 +24,11 @@ record BatchTarget(Format format, String apiPath) {
    */
   static boolean mentionsBatch(String target) {
     int question = target.indexOf('?');
-    String path = (question < 0 ? target : target.substring(0, question)).toLowerCase(Locale.ROOT);
+    String path = question < 0 ? target : target.substring(0, question);
     for (int round = 0; round < DECODING_ROUNDS; round++) {
-      if (path.contains("$batch") || hasSegment(path, "batch")) return true;
-      String decoded = decodeLoosely(path).toLowerCase(Locale.ROOT);
+      if (namesBatch(path)) return true;
+      if (path.indexOf('%') < 0) return false; // every plain request ends here, after one scan
+      String decoded = decodeLoosely(path);
       if (decoded.equals(path)) return false;
       path = decoded;
     }
@@ -48,9 +48,13 @@ record BatchTarget(Format format, String apiPath) {
     return new BatchTarget(graph ? Format.GRAPH_JSON : Format.DATAVERSE_MULTIPART, matcher.group(1));
   }
 
-  private static boolean hasSegment(String path, String name) {
-    for (String segment : path.split("/", -1)) {
-      if (segment.equals(name)) return true;
+  /** {@code $batch} anywhere, or a whole segment {@code batch}, in any case. */
+  private static boolean namesBatch(String path) {
+    for (int at = 0; at + 5 <= path.length(); at++) {
+      if (!path.regionMatches(true, at, "batch", 0, 5)) continue;
+      char before = at == 0 ? '/' : path.charAt(at - 1);
+      boolean segmentEnds = at + 5 == path.length() || path.charAt(at + 5) == '/';
+      if (before == '$' || (before == '/' && segmentEnds)) return true;
     }
     return false;
   }
@@ -63,7 +67,8 @@ record BatchTarget(Format format, String apiPath) {
       if (c == '%' && i + 2 < text.length() && hex(text, i + 1, 2) >= 0) {
         out.append((char) hex(text, i + 1, 2));
         i += 2;
-      } else if (c == '%' && i + 5 < text.length() && text.charAt(i + 1) == 'u' && hex(text, i + 2, 4) >= 0) {
+      } else if (c == '%' && i + 5 < text.length() && (text.charAt(i + 1) == 'u' || text.charAt(i + 1) == 'U')
+          && hex(text, i + 2, 4) >= 0) {
         out.append((char) hex(text, i + 2, 4));
         i += 5;
       } else {

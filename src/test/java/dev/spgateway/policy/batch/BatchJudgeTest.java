@@ -180,7 +180,8 @@ class BatchJudgeTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"/V1.0/$BATCH", "/v1.0/$Batch", "/v1.0/%24batch", "/v1.0/%2524batch", "/v1.0/%u0024batch",
-      "/v1.0/$batch?$select=id", "/v1.0/$batch/", "/v1.0/users/$batch", "/v1.0/batch", "/v1.0/$batch%00"})
+      "/v1.0/$batch?$select=id", "/v1.0/$batch/", "/v1.0/users/$batch", "/v1.0/batch", "/v1.0/BATCH", "/v1.0/$batch%00",
+      "/v1.0/%25%32%34batch", "/v1.0/%U0024BATCH", "/v1.0/%62atch"})
   void everyOtherSpellingOfBatchIsRefusedNeverJudgedAsAPlainRequest(String target) {
     assertThat(judge.isBatch("graph", target)).isTrue();
     assertThat(refusal(judge.beforeBody("graph", "POST", target, "application/json", 10)))

@@ -29,8 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Judging a whole batch on the event loop: a 20-request Graph batch, and a 1,000-request Dataverse batch
- * (500 reads, 250 change sets of a create and a reference to it, about 170 KB). Each must stay far below the
- * time of the upstream call it guards.
+ * (500 reads, 250 change sets of a create and a reference to it, about 170 KB), on a worker thread; and what
+ * the batch check costs every plain request.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -84,6 +84,12 @@ public class BatchBenchmark {
     if (!(decision instanceof Decision.Allow allow) || allow.requests() != requests) {
       throw new IllegalStateException("the benchmark's batch is not allowed as expected: " + decision);
     }
+  }
+
+  /** What every plain request pays: the check that it is no batch in disguise. */
+  @Benchmark
+  public boolean isBatchOnAPlainRequest() {
+    return judge.isBatch("graph", "/v1.0/users/87d349ed-44d7-43e1-9a83-5f2406dee5bd?$select=id,displayName");
   }
 
   @Benchmark
