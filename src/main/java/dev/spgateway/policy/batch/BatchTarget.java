@@ -51,7 +51,7 @@ record BatchTarget(Format format, String apiPath) {
   /** {@code $batch} anywhere, or a whole segment {@code batch}, in any case. */
   private static boolean namesBatch(String path) {
     for (int at = 0; at + 5 <= path.length(); at++) {
-      if (!path.regionMatches(true, at, "batch", 0, 5)) continue;
+      if ((path.charAt(at) | 0x20) != 'b' || !path.regionMatches(true, at, "batch", 0, 5)) continue;
       char before = at == 0 ? '/' : path.charAt(at - 1);
       boolean segmentEnds = at + 5 == path.length() || path.charAt(at + 5) == '/';
       if (before == '$' || (before == '/' && segmentEnds)) return true;
