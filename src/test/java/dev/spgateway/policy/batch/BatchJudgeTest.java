@@ -127,6 +127,7 @@ class BatchJudgeTest {
     return Stream.of(
         Arguments.of("{\"requests\": [", "not valid JSON (line 1"),
         Arguments.of("[]", "must be a JSON object"),
+        Arguments.of("{\"requests\":" + "[".repeat(5000) + "]".repeat(5000) + "}", "not valid JSON"),
         Arguments.of("{\"requests\":[]}", "non-empty \"requests\""),
         Arguments.of(twentyOne, "21 requests; Graph accepts at most 20"),
         Arguments.of("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users/1\",\"url\":\"/users/1/manager\"}]}",
