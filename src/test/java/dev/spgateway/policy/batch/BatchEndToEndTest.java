@@ -241,6 +241,7 @@ class BatchEndToEndTest {
   @Test
   void theRefusalNamesEachDeniedSubRequest() {
     String user = sandbox.exampleUserId();
+    int graphBefore = sandbox.graph().requestCount();
     Answer answer = send(GRAPH, JSON, Buffer.buffer(graphBatch(graphRequest("read", "GET", "/users/" + user),
         graphRequest("wipe", "DELETE", "/users/" + user), graphRequest("boss", "GET", "/users/" + user + "/manager"))),
         false);
@@ -248,5 +249,6 @@ class BatchEndToEndTest {
     assertThat(answer.json().getString("detail")).isEqualTo("2 of 3 sub-requests are denied, so none was sent: "
         + "'wipe': no rule of caller 'invoice-flow' allows DELETE /v1.0/users/" + user + " on 'graph'; "
         + "'boss': no rule of caller 'invoice-flow' allows GET /v1.0/users/" + user + "/manager on 'graph'");
+    assertThat(sandbox.graph().requestCount()).isEqualTo(graphBefore);
   }
 }
