@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -63,10 +64,12 @@ class BatchEndToEndTest {
   }
 
   @BeforeAll
-  void start(@TempDir Path tempDir) {
+  void start(@TempDir Path tempDir) throws Exception {
     dir = tempDir;
     vertx = Vertx.vertx();
-    sandbox = await(Sandbox.start(vertx, Path.of("src/test/resources/batch-sandbox.yaml"), 0, 0, tempDir));
+    // Key generation and the Key Vault SDK's first use took over 10 s on a loaded 2-core machine: wait longer here.
+    sandbox = Sandbox.start(vertx, Path.of("src/test/resources/batch-sandbox.yaml"), 0, 0, tempDir)
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     client = WebClient.create(vertx);
   }
 
