@@ -27,6 +27,8 @@ public final class Exchange {
   Decision.Allow allow;
   Upstream upstream;
   Rejection rejection;
+  /** The body, when authorize had to read it to judge it (a {@code $batch}); forwarded exactly as read. */
+  io.vertx.core.buffer.Buffer body;
 
   /** Query option names as sent ({@code $select}, {@code $top}), never their values. Set by authorize (issue 3). */
   java.util.List<String> queryOptions = java.util.List.of();

@@ -9,13 +9,17 @@ import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RoutePolicy;
+import dev.spgateway.policy.batch.BatchJudge;
+import dev.spgateway.policy.batch.BoundedBody;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.UpstreamFailure;
 import dev.spgateway.proxy.Upstreams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -42,16 +46,18 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   private final ApiKeyAuthenticator authenticator;
   private final RoutePolicy policy;
+  private final BatchJudge batches;
   private final Upstreams upstreams;
   private final TokenSource tokens;
   private final Forwarder forwarder;
   private final AuditLog audit;
   private final RequestMetrics metrics;
 
-  public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, Upstreams upstreams, TokenSource tokens,
-      Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
+  public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
+      TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
     this.authenticator = authenticator;
     this.policy = policy;
+    this.batches = batches;
     this.upstreams = upstreams;
     this.tokens = tokens;
     this.forwarder = forwarder;
@@ -76,7 +82,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     authorize(exchange)
         .compose(allowed -> limit(exchange))
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
-            exchange.requestId))
+            exchange.requestId, exchange.body))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {
@@ -105,11 +111,43 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     exchange.upstreamTarget = uri.substring(slash);
   }
 
-  /** May this caller do this, and as which service principal? */
+  /** May this caller do this, and as which service principal? A {@code $batch} is judged sub-request by sub-request. */
   private Future<Void> authorize(Exchange exchange) {
     HttpServerRequest request = exchange.request;
+    if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
     Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
         exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE), declaredLength(request)));
+    return settle(exchange, decision);
+  }
+
+  /**
+   * Reads the whole body (up to {@code batch.maxBodyBytes}) before anything goes upstream, judges every
+   * sub-request in it, and keeps those exact bytes to forward. Judging 1,000 sub-requests takes milliseconds,
+   * so a worker does it while the event loop goes on serving; the decision comes back to the event loop.
+   */
+  private Future<Void> authorizeBatch(Exchange exchange) {
+    HttpServerRequest request = exchange.request;
+    Context eventLoop = Vertx.currentContext();
+    String caller = exchange.caller.name();
+    String upstream = exchange.upstreamName;
+    String target = exchange.upstreamTarget;
+    String method = request.method().name();
+    String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    Decision.Deny refused = batches.beforeBody(upstream, method, target, contentType, declaredLength(request));
+    if (refused != null) return settle(exchange, refused);
+    return BoundedBody.read(request, batches.maxBodyBytes()).compose(
+        body -> {
+          exchange.body = body;
+          return eventLoop.executeBlocking(() -> batches.judge(caller, upstream, method, target, contentType, body), false)
+              .compose(decision -> settle(exchange, decision));
+        },
+        failure -> failure instanceof BoundedBody.TooLarge
+            ? settle(exchange, batches.tooLarge())
+            : Future.failedFuture(failure));
+  }
+
+  /** Records an Allow on the exchange, or fails with the Deny's rejection. */
+  private Future<Void> settle(Exchange exchange, Decision decision) {
     if (decision instanceof Decision.Deny deny) {
       return Future.failedFuture(new Rejection(deny.refusal().status(), deny.refusal().problemType(), deny.reason()));
     }

@@ -39,7 +39,11 @@ public sealed interface Decision {
     /** The body is larger than the route allows. */
     BODY_TOO_LARGE(413, "body-too-large"),
     /** The body's content type is not one the route allows. */
-    UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type");
+    UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type"),
+    /** A {@code $batch} whose target, body or a sub-request's URL cannot be read one way only. */
+    BAD_BATCH(400, "bad-batch"),
+    /** A sub-request of a {@code $batch} is denied, or its sub-requests need more than one service principal. */
+    BATCH_DENIED(403, "batch-denied");
 
     private final int status;
     private final String problemType;

@@ -45,15 +45,21 @@ public final class Forwarder {
   /**
    * Prepares {@code request} to go to {@code upstream} at {@code path} (path and query, already judged),
    * and says whether it can be sent twice: yes when it has no body or a small one, which is then read
-   * in full. Large bodies stream once.
+   * in full. Large bodies stream once. {@code readBody} is a body a stage already read to judge it (a
+   * {@code $batch}): exactly those bytes are sent, as often as needed; {@code null} otherwise.
    */
-  public Future<Boolean> prepare(ProxyRequest request, Upstream upstream, String pathAndQuery, String requestId) {
+  public Future<Boolean> prepare(ProxyRequest request, Upstream upstream, String pathAndQuery, String requestId,
+      Buffer readBody) {
     request.setURI(upstream.basePath() + pathAndQuery);
     MultiMap headers = request.headers();
     CALLER_HEADERS.forEach(headers::remove);
     headers.set(REQUEST_ID_HEADER, requestId);
     headers.set("return-client-request-id", "true");
 
+    if (readBody != null) {
+      request.setBody(Body.body(readBody));
+      return Future.succeededFuture(true);
+    }
     HttpServerRequest incoming = request.proxiedRequest();
     long length = contentLength(incoming);
     boolean chunked = incoming.headers().contains(HttpHeaders.TRANSFER_ENCODING);

@@ -25,12 +25,14 @@ import java.util.regex.Pattern;
 /**
  * One Dataverse environment's Web API (v9.2) on plain HTTP: {@code WhoAmI} and an in-memory
  * {@code accounts} entity set (list, read, create, upsert, delete), with Dataverse's headers and error
- * codes. The verifier must expect the environment URL as the token audience.
+ * codes. Its {@code $batch} runs {@code GET accounts} sub-requests and answers the others 501. The verifier must expect the environment URL as the token audience.
  */
 public final class DataverseStandIn extends StandInServer {
 
   private static final String API = "/api/data/v9.2/";
   private static final String JSON = "application/json; odata.metadata=minimal";
+  private static final Pattern BATCH_REQUEST_LINE =
+      Pattern.compile("^(GET|POST|PUT|PATCH|DELETE) (\\S+) HTTP/1\\.1\r?$", Pattern.MULTILINE);
   private static final Pattern ACCOUNT_KEY = Pattern.compile("accounts\\(([^)]*)\\)");
   private static final Pattern GUID =
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
@@ -124,7 +126,9 @@ public final class DataverseStandIn extends StandInServer {
     String resource = path.substring(API.length());
     HttpMethod method = ctx.request().method();
     Matcher key = ACCOUNT_KEY.matcher(resource);
-    if (resource.equals("WhoAmI") || resource.equals("WhoAmI()")) {
+    if (resource.equals("$batch")) {
+      onlyFor(ctx, Set.of(HttpMethod.POST), () -> batch(ctx));
+    } else if (resource.equals("WhoAmI") || resource.equals("WhoAmI()")) {
       onlyFor(ctx, Set.of(HttpMethod.GET), () -> whoAmI(ctx));
     } else if (resource.equals("accounts")) {
       onlyFor(ctx, Set.of(HttpMethod.GET, HttpMethod.POST),
@@ -153,6 +157,29 @@ public final class DataverseStandIn extends StandInServer {
     } else {
       error(ctx, 404, "0x80060888", "Resource not found for the segment '" + firstSegment(resource) + "'.");
     }
+  }
+
+  /**
+   * A multipart batch response with one part per request line of the batch, in order: the account list for
+   * {@code GET accounts}, 501 for anything else.
+   */
+  private void batch(RoutingContext ctx) {
+    String boundary = "batchresponse_" + UUID.randomUUID();
+    StringBuilder out = new StringBuilder();
+    Matcher line = BATCH_REQUEST_LINE.matcher(ctx.body().asString(StandardCharsets.ISO_8859_1.name()));
+    while (line.find()) {
+      boolean listAccounts = line.group(1).equals("GET") && line.group(2).matches("(.*/)?accounts(\\?.*)?");
+      JsonObject body = listAccounts
+          ? new JsonObject().put("@odata.context", metadata("accounts")).put("value", new JsonArray(accounts()))
+          : new JsonObject().put("error", new JsonObject().put("code", "0x80060888")
+              .put("message", "The sandbox's $batch runs GET accounts only."));
+      out.append("--").append(boundary).append("\r\nContent-Type: application/http\r\n")
+          .append("Content-Transfer-Encoding: binary\r\n\r\n")
+          .append(listAccounts ? "HTTP/1.1 200 OK" : "HTTP/1.1 501 Not Implemented")
+          .append("\r\nContent-Type: ").append(JSON).append("\r\n\r\n").append(body.encode()).append("\r\n");
+    }
+    ctx.response().setStatusCode(200).putHeader("Content-Type", "multipart/mixed; boundary=" + boundary)
+        .end(out.append("--").append(boundary).append("--\r\n").toString());
   }
 
   private void whoAmI(RoutingContext ctx) {

@@ -21,7 +21,8 @@ import java.util.Set;
 
 /**
  * Microsoft Graph v1.0 on plain HTTP with a small in-memory directory: {@code /users} (paged),
- * {@code /users/{id or userPrincipalName}}, {@code /users/{id}/sendMail}, and Graph's answers for
+ * {@code /users/{id or userPrincipalName}}, {@code /users/{id}/sendMail}, a JSON {@code $batch} that runs
+ * {@code GET /users/{id}} sub-requests (others are answered 501), and Graph's answers for
  * {@code /me} and unknown segments. Every request needs a bearer token the verifier accepts (expected
  * audience {@code https://graph.microsoft.com}).
  *
@@ -111,7 +112,9 @@ public final class GraphStandIn extends StandInServer {
     List<String> resource = segments.subList(1, segments.size());
     HttpMethod method = ctx.request().method();
     String first = resource.isEmpty() ? "" : resource.get(0);
-    if (first.equals("me")) {
+    if (first.equals("$batch") && resource.size() == 1) {
+      onlyFor(ctx, HttpMethod.POST, method, () -> batch(ctx));
+    } else if (first.equals("me")) {
       error(ctx, 400, "BadRequest", "/me request is only valid with delegated authentication flow.");
     } else if (!first.equals("users")) {
       segmentNotFound(ctx, first);
@@ -124,6 +127,39 @@ public final class GraphStandIn extends StandInServer {
     } else {
       segmentNotFound(ctx, resource.get(2));
     }
+  }
+
+  /** JSON batching, for the sub-requests this stand-in can run alone: {@code GET /users/{id}}. */
+  private void batch(RoutingContext ctx) {
+    JsonArray requests;
+    try {
+      requests = ctx.body().asJsonObject().getJsonArray("requests");
+    } catch (DecodeException | ClassCastException | NullPointerException unreadable) {
+      requests = null;
+    }
+    if (requests == null) {
+      error(ctx, 400, "BadRequest", "Invalid batch payload format.");
+      return;
+    }
+    JsonArray responses = new JsonArray();
+    for (Object element : requests) {
+      JsonObject request = (JsonObject) element;
+      String[] path = request.getString("url", "").replaceFirst("^/", "").split("/");
+      JsonObject user = path.length == 2 && path[0].equals("users") ? find(path[1]) : null;
+      JsonObject response = new JsonObject().put("id", request.getString("id"));
+      if (!"GET".equals(request.getString("method")) || path.length != 2 || !path[0].equals("users")) {
+        response.put("status", 501).put("body", new JsonObject().put("error", new JsonObject()
+            .put("code", "NotImplemented").put("message", "The sandbox's $batch runs GET /users/{id} only.")));
+      } else if (user == null) {
+        response.put("status", 404).put("body", new JsonObject().put("error", new JsonObject()
+            .put("code", "Request_ResourceNotFound").put("message", "Resource '" + path[1] + "' does not exist.")));
+      } else {
+        response.put("status", 200).put("headers", new JsonObject().put("Content-Type", "application/json"))
+            .put("body", user.copy().put("@odata.context", METADATA + "users/$entity"));
+      }
+      responses.add(response);
+    }
+    reply(ctx, 200, new JsonObject().put("responses", responses));
   }
 
   private void listUsers(RoutingContext ctx) {

@@ -33,10 +33,15 @@ public final class Sandbox {
   private final String callerKey;
   private final Path auditFile;
   private final Map<String, String> standIns;
+  private final GraphStandIn graph;
+  private final DataverseStandIn dataverse;
 
-  private Sandbox(Gateway gateway, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns) {
+  private Sandbox(Gateway gateway, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns,
+      GraphStandIn graph, DataverseStandIn dataverse) {
     this.gateway = gateway;
     this.entra = entra;
+    this.graph = graph;
+    this.dataverse = dataverse;
     this.callerKey = callerKey;
     this.auditFile = auditFile;
     this.standIns = standIns;
@@ -89,7 +94,7 @@ public final class Sandbox {
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
         return Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
-            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns));
+            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns, graph, dataverse));
       });
     });
   }
@@ -102,6 +107,16 @@ public final class Sandbox {
   /** For tests that make Entra ID fail. */
   EntraStandIn entra() {
     return entra;
+  }
+
+  /** The Graph stand-in, for tests that check what reached it. */
+  public GraphStandIn graph() {
+    return graph;
+  }
+
+  /** The Dataverse stand-in, for tests that check what reached it. */
+  public DataverseStandIn dataverse() {
+    return dataverse;
   }
 
   public String callerKey() {

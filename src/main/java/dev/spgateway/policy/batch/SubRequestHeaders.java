@@ -1,0 +1,58 @@
+package dev.spgateway.policy.batch;
+
+import java.util.Locale;
+import java.util.Set;
+
+/** Rules for the headers a sub-request may carry, the same for both batch formats. */
+final class SubRequestHeaders {
+
+  /**
+   * Credentials are the gateway's to add, and impersonation would make the service principal act as someone
+   * the policy never judged; sub-requests carrying either are refused, not cleaned, as their bytes are forwarded.
+   */
+  private static final Set<String> REFUSED = Set.of("authorization", "proxy-authorization", "cookie", "x-api-key",
+      "mscrmcallerid", "callerobjectid");
+
+  private SubRequestHeaders() {}
+
+  /** Refuses a header the gateway must not forward inside a batch; {@code where} names the sub-request. */
+  static void check(String name, String where) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    if (REFUSED.contains(lower)) {
+      throw new BatchException(where + " carries a " + name + " header; the gateway adds the service principal's"
+          + " token itself and does not forward credentials or impersonation inside a batch");
+    }
+    if (lower.equals("host")) {
+      throw new BatchException(where + " carries a Host header; a batch addresses only its own host");
+    }
+    if (lower.equals("transfer-encoding")) {
+      throw new BatchException(where + " carries Transfer-Encoding; send its body as it is, with Content-Length");
+    }
+  }
+
+  /** The media type of a Content-Type value, lower case, without parameters. */
+  static String mediaType(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether a Content-Type names no charset, or UTF-8: the only encoding a batch is read in. */
+  static boolean utf8(String contentType) {
+    for (String parameter : contentType.split(";")) {
+      String[] pair = parameter.trim().split("=", 2);
+      if (pair.length == 2 && pair[0].trim().equalsIgnoreCase("charset")) {
+        String charset = pair[1].trim().replace("\"", "");
+        if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Text quoted from a caller's batch in an error message, cut short so messages stay readable. */
+  static String quote(String text) {
+    String shown = text.length() > 120 ? text.substring(0, 120) + "..." : text;
+    StringBuilder out = new StringBuilder("'");
+    shown.chars().forEach(c -> out.append(c < 0x20 || c > 0x7e ? String.format("\\x%02x", c) : String.valueOf((char) c)));
+    return out.append('\'').toString();
+  }
+}
