@@ -6,6 +6,7 @@ import dev.spgateway.credential.KeyVaultConfig;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.gateway.ListenerConfig;
 import dev.spgateway.proxy.UpstreamConfig;
+import dev.spgateway.ratelimit.RateLimitConfig;
 import java.util.Map;
 
 /** Everything the operator asked for, bound from one YAML file. Built by {@link ConfigLoader}. */
@@ -18,7 +19,8 @@ public record GatewayConfig(
     Map<String, ServicePrincipalConfig> servicePrincipals,
     Map<String, UpstreamConfig> upstreams,
     Map<String, CallerConfig> callers,
-    AuditConfig audit) {
+    AuditConfig audit,
+    RateLimitConfig ratelimit) {
 
   public GatewayConfig {
     if (listener == null) listener = ListenerConfig.defaults();
@@ -26,6 +28,7 @@ public record GatewayConfig(
     if (entra == null) entra = EntraConfig.defaults();
     if (tls == null) tls = TlsTrustConfig.defaults();
     if (audit == null) audit = AuditConfig.defaults();
+    if (ratelimit == null) ratelimit = RateLimitConfig.defaults();
     servicePrincipals = servicePrincipals == null ? Map.of() : Map.copyOf(servicePrincipals);
     upstreams = upstreams == null ? Map.of() : Map.copyOf(upstreams);
     callers = callers == null ? Map.of() : Map.copyOf(callers);
