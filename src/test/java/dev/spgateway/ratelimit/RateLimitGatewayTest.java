@@ -114,10 +114,9 @@ class RateLimitGatewayTest {
     gateway = LimitedGateway.start(dir, clock, "null",
         "{ concurrency: { perServicePrincipalAndEnvironment: 2, queue: 1, queueTimeout: 10s } }");
     String path = "/slow-crm/api/data/v9.2/accounts";
-    gateway.upstream.park();
-    Future<HttpResponse<Buffer>> first = gateway.get(path);
-    Future<HttpResponse<Buffer>> second = gateway.get(path);
-    await(gateway.upstream.whenParked(2));
+    List<Future<HttpResponse<Buffer>>> inFlight = parked(path, 2);
+    Future<HttpResponse<Buffer>> first = inFlight.get(0);
+    Future<HttpResponse<Buffer>> second = inFlight.get(1);
 
     Future<HttpResponse<Buffer>> third = gateway.get(path);
     Future<HttpResponse<Buffer>> fourth = gateway.get(path);
@@ -139,14 +138,10 @@ class RateLimitGatewayTest {
     assertThat(gateway.upstream.requests()).isEqualTo(3);
 
     // Every slot came back: two more go straight to the upstream.
-    gateway.upstream.park();
-    Future<HttpResponse<Buffer>> fifth = gateway.get(path);
-    Future<HttpResponse<Buffer>> sixth = gateway.get(path);
-    await(gateway.upstream.whenParked(2));
+    List<Future<HttpResponse<Buffer>>> again = parked(path, 2);
     gateway.upstream.releaseOne();
     gateway.upstream.releaseOne();
-    assertThat(await(fifth).statusCode()).isEqualTo(200);
-    assertThat(await(sixth).statusCode()).isEqualTo(200);
+    assertThat(again).extracting(call -> await(call).statusCode()).containsOnly(200);
   }
 
   @Test
@@ -154,9 +149,7 @@ class RateLimitGatewayTest {
     gateway = LimitedGateway.start(dir, clock, "null",
         "{ concurrency: { perServicePrincipalAndEnvironment: 1, queue: 5, queueTimeout: 100ms } }");
     String path = "/slow-crm/api/data/v9.2/accounts";
-    gateway.upstream.park();
-    Future<HttpResponse<Buffer>> first = gateway.get(path);
-    await(gateway.upstream.whenParked(1));
+    Future<HttpResponse<Buffer>> first = parked(path, 1).get(0);
     HttpResponse<Buffer> waitedOut = await(gateway.get(path));
     assertThat(waitedOut.statusCode()).isEqualTo(429);
     assertThat(waitedOut.getHeader("Retry-After")).isEqualTo("1");
@@ -164,5 +157,14 @@ class RateLimitGatewayTest {
     gateway.upstream.releaseOne();
     assertThat(await(first).statusCode()).isEqualTo(200);
     assertThat(gateway.upstream.requests()).isEqualTo(1);
+  }
+
+  /** Sends {@code count} requests the upstream keeps waiting, once they have all reached it. */
+  private List<Future<HttpResponse<Buffer>>> parked(String path, int count) {
+    gateway.upstream.park();
+    List<Future<HttpResponse<Buffer>>> calls = java.util.stream.IntStream.range(0, count)
+        .mapToObj(i -> gateway.get(path)).toList();
+    await(gateway.upstream.whenParked(count));
+    return calls;
   }
 }

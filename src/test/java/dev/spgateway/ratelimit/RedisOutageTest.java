@@ -4,10 +4,10 @@ import static dev.spgateway.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spgateway.testing.MutableClock;
+import dev.spgateway.testing.TeeStream;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,7 +34,7 @@ class RedisOutageTest {
   @BeforeEach
   void start() {
     originalErr = System.err;
-    System.setErr(new PrintStream(new Tee(originalErr, log), true));
+    System.setErr(new PrintStream(new TeeStream(originalErr, log), true));
     redis = RedisServer.start();
   }
 
@@ -107,29 +107,5 @@ class RedisOutageTest {
 
   private int occurrences(String text) {
     return log.toString(StandardCharsets.UTF_8).split(java.util.regex.Pattern.quote(text), -1).length - 1;
-  }
-
-  /** Writes to both: the test reads what the gateway logged, the console still shows it. */
-  private static final class Tee extends OutputStream {
-
-    private final OutputStream first;
-    private final OutputStream second;
-
-    Tee(OutputStream first, OutputStream second) {
-      this.first = first;
-      this.second = second;
-    }
-
-    @Override
-    public synchronized void write(int b) throws java.io.IOException {
-      first.write(b);
-      second.write(b);
-    }
-
-    @Override
-    public synchronized void write(byte[] bytes, int offset, int length) throws java.io.IOException {
-      first.write(bytes, offset, length);
-      second.write(bytes, offset, length);
-    }
   }
 }
