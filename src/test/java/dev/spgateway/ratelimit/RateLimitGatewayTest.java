@@ -69,6 +69,38 @@ class RateLimitGatewayTest {
   }
 
   @Test
+  void aCallersDailyQuotaHoldsForTwentyFourHoursThenComesBack() {
+    gateway = LimitedGateway.start(dir, clock, "{ perDay: 5 }", "null");
+    for (int i = 0; i < 5; i++) assertThat(await(gateway.get("/graph/v1.0/users")).statusCode()).isEqualTo(200);
+    clock.advance(Duration.ofHours(23));
+    HttpResponse<Buffer> refused = await(gateway.get("/graph/v1.0/users"));
+    assertThat(refused.bodyAsJsonObject().getString("type")).isEqualTo("urn:sp-gateway:problem:caller-day");
+    long retryAfter = Long.parseLong(refused.getHeader("Retry-After"));
+    // Counted in hour buckets: the budget returns between 24 and 25 hours after it was spent.
+    assertThat(retryAfter).isBetween(3_600L, 2 * 3_600L);
+    clock.advance(Duration.ofSeconds(retryAfter - 1));
+    assertThat(await(gateway.get("/graph/v1.0/users")).statusCode()).isEqualTo(429);
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(await(gateway.get("/graph/v1.0/users")).statusCode()).isEqualTo(200);
+    assertThat(gateway.upstream.requests()).isEqualTo(6);
+  }
+
+  @Test
+  void aServicePrincipalsDailyBudgetIsCountedPerUpstream() {
+    gateway = LimitedGateway.start(dir, clock, "null", "{ servicePrincipals: { finance: { perDay: 2 } } }");
+    assertThat(await(gateway.get("/graph/v1.0/users")).statusCode()).isEqualTo(200);
+    assertThat(await(gateway.get("/graph/v1.0/users")).statusCode()).isEqualTo(200);
+    HttpResponse<Buffer> refused = await(gateway.get("/graph/v1.0/users"));
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(refused.bodyAsJsonObject().getString("detail"))
+        .contains("service principal 'finance'", "'graph'", "ratelimit.servicePrincipals.finance.perDay");
+    assertThat(refused.getHeader("RateLimit")).isEqualTo("\"service-principal-day\";r=0;t=" + 25 * 3_600);
+    HttpResponse<Buffer> dataverse = await(gateway.get("/crm/api/data/v9.2/WhoAmI"));
+    assertThat(dataverse.statusCode()).isEqualTo(200);
+    assertThat(dataverse.getHeader("RateLimit")).startsWith("\"service-principal-day\";r=1;");
+  }
+
+  @Test
   void anUpstream429HoldsItsServicePrincipalForRetryAfterAndTheCallersAreAnsweredAtOnce() {
     gateway = LimitedGateway.start(dir, clock, "null", "null");
     gateway.upstream.throttleNext(429, 5);
