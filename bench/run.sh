@@ -4,6 +4,8 @@
 #
 #   bash bench/run.sh                      # from anywhere; about 60 s
 #   DURATION=30s CONNECTIONS=128 bash bench/run.sh
+#   LIMITS=on bash bench/run.sh            # the same with caller and service-principal budgets checked on
+#                                          # every request (set high enough never to refuse)
 #
 # Env: DURATION (15s), CONNECTIONS (64), WARMUP (20s), WARMUP_CONNECTIONS (64), GATEWAY_PORT (38180),
 #      ADMIN_PORT (38190), UPSTREAM_PORT (38181), KEEP_TMP=1 keeps the temp dir (logs, nginx conf, audit file),
@@ -82,6 +84,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+if [ "${LIMITS:-off}" = on ]; then
+  # The same config plus budgets no run can exhaust: what checking them costs, not what refusing does.
+  sed 's/^    apiKey: { sha256: "${SANDBOX_CALLER_KEY_SHA256}" }$/&\n    limits: { perSecond: 1000000, burst: 1000000, perDay: 1000000000000 }/' \
+    "$CONFIG" >"$TMP/bench-limits.yaml"
+  printf 'ratelimit: { servicePrincipals: { finance: { perDay: 1000000000000 } } }\n' >>"$TMP/bench-limits.yaml"
+  grep -q '^    limits: ' "$TMP/bench-limits.yaml" || die "could not add limits to $CONFIG"
+  CONFIG="$TMP/bench-limits.yaml"
+fi
 
 # --- upstream: nginx, one worker, fixed ~400-byte Graph-like body -------------------------------------
 BODY='{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users/$entity","businessPhones":["+1 425 555 0109"],"displayName":"Adele Vance","givenName":"Adele","jobTitle":"Retail Manager","mail":"AdeleV@contoso.onmicrosoft.com","mobilePhone":null,"officeLocation":"18/2111","preferredLanguage":"en-US","surname":"Vance","userPrincipalName":"AdeleV@contoso.onmicrosoft.com","id":"87d349ed-44d7-43e1-9a83-5f2406dee5bd"}'
@@ -181,7 +192,7 @@ sockerr() { awk '/Socket errors/{sub(/^ *Socket errors: */,""); print; found=1} 
 echo
 echo "sp-gateway bench: GET, ${BODY_BYTES}-byte JSON body, wrk -t1 -c$CONNECTIONS -d$DURATION (core 1);" \
   "nginx + gateway on core 0; $(nproc) cores, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"
-echo "jar: $JAR ($(date -r "$JAR" '+%F %T')); repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "limits: ${LIMITS:-off}; jar: $JAR ($(date -r "$JAR" '+%F %T')); repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
 printf '%-8s %12s %10s %10s %10s %8s  %s\n' target req/s p50_ms p99_ms requests non2xx socket_errors
 for t in direct gateway; do
   f="$TMP/$t.txt"

@@ -10,6 +10,7 @@ import java.time.Instant;
  * @param outcome {@code forwarded} (the upstream answered), {@code denied} (the gateway refused) or
  *     {@code failed} (the gateway could not complete it: token, upstream or connection trouble)
  * @param problem for denied and failed requests, the problem type the caller was given
+ * @param rateLimit what the budget stage said: {@code allowed}, or the limit that refused
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record AuditRecord(
@@ -29,4 +30,5 @@ public record AuditRecord(
     double durationMs,
     Double tokenMs,
     Double upstreamMs,
-    String upstreamRequestId) {}
+    String upstreamRequestId,
+    String rateLimit) {}

@@ -2,12 +2,21 @@ package dev.spgateway.config;
 
 import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.policy.RouteConfig;
+import dev.spgateway.ratelimit.CallerLimits;
 import java.util.List;
 
-/** A flow or script that calls the gateway: how it proves who it is, and what it may do. */
-public record CallerConfig(ApiKeyConfig apiKey, List<RouteConfig> routes) {
+/**
+ * A flow or script that calls the gateway: how it proves who it is, what it may do, and how much
+ * ({@code limits}, optional).
+ */
+public record CallerConfig(ApiKeyConfig apiKey, List<RouteConfig> routes, CallerLimits limits) {
 
   public CallerConfig {
     routes = routes == null ? List.of() : List.copyOf(routes);
+  }
+
+  /** A caller without limits of its own. */
+  public CallerConfig(ApiKeyConfig apiKey, List<RouteConfig> routes) {
+    this(apiKey, routes, null);
   }
 }

@@ -8,6 +8,8 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.policy.RouteConfig;
 import dev.spgateway.policy.RouteRule;
 import dev.spgateway.proxy.UpstreamConfig;
+import dev.spgateway.ratelimit.CallerLimits;
+import dev.spgateway.ratelimit.RateLimitConfig;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -47,6 +49,7 @@ final class ConfigValidator {
     }
     config.upstreams().forEach((name, upstream) -> upstream(field("upstreams", name), name, upstream));
     callers();
+    rateLimits();
   }
 
   private void ports() {
@@ -144,6 +147,56 @@ final class ConfigValidator {
       if (caller.routes().isEmpty()) add(field(path, "routes"), "is empty; a caller without routes can do nothing");
       for (int i = 0; i < caller.routes().size(); i++) route(index(field(path, "routes"), i), caller.routes().get(i));
     });
+  }
+
+  /** The {@code ratelimit} section and every caller's {@code limits}. */
+  private void rateLimits() {
+    RateLimitConfig limits = config.ratelimit();
+    if (limits.store() == RateLimitConfig.StoreKind.redis) {
+      RateLimitConfig.Redis redis = limits.redis();
+      if (redis == null || redis.url() == null) {
+        add("ratelimit.redis.url", "missing; store: redis needs one, e.g. redis: { url: \"redis://127.0.0.1:6379\" }");
+      } else {
+        String scheme = redis.url().getScheme();
+        if (!"redis".equals(scheme) && !"rediss".equals(scheme) || redis.url().getHost() == null) {
+          add("ratelimit.redis.url", "is not a Redis URL; write redis://HOST:6379 (or rediss:// for TLS)");
+        }
+        if (redis.timeout().isZero() || redis.timeout().isNegative()) {
+          add("ratelimit.redis.timeout", "must be longer than zero; 50ms suits a Redis in the same data centre");
+        }
+      }
+    }
+    limits.servicePrincipals().forEach((name, budget) -> {
+      String path = field("ratelimit.servicePrincipals", name);
+      known(path, name, "service principal", config.servicePrincipals().keySet());
+      if (budget == null || budget.perDay() == null || budget.perDay() < 1) {
+        add(field(path, "perDay"), "give the requests per 24 hours as a whole number of at least 1; "
+            + "Power Platform's figure for service-principal flows is 25000");
+      }
+    });
+    RateLimitConfig.Concurrency concurrency = limits.concurrency();
+    if (concurrency.perServicePrincipalAndEnvironment() < 1) {
+      add("ratelimit.concurrency.perServicePrincipalAndEnvironment", "must be at least 1; Dataverse allows 52");
+    }
+    if (concurrency.queue() < 0) add("ratelimit.concurrency.queue", "must be 0 (no queue) or more");
+    config.callers().forEach((name, caller) -> {
+      if (caller != null && caller.limits() != null) callerLimits(field(field("callers", name), "limits"), caller.limits());
+    });
+  }
+
+  private void callerLimits(String path, CallerLimits limits) {
+    if (limits.perSecond() == null && limits.perDay() == null) {
+      add(path, "is empty; give perSecond (with an optional burst), perDay, or both");
+    }
+    if (limits.perSecond() != null && !(limits.perSecond() > 0)) {
+      add(field(path, "perSecond"), "must be more than 0 (0.5 is one request every 2 s)");
+    }
+    if (limits.burst() != null && limits.perSecond() == null) {
+      add(field(path, "burst"), "needs perSecond: a burst is how far above the sustained rate a caller may go");
+    } else if (limits.burst() != null && limits.burst() < 1) {
+      add(field(path, "burst"), "must be at least 1");
+    }
+    if (limits.perDay() != null && limits.perDay() < 1) add(field(path, "perDay"), "must be at least 1");
   }
 
   private void route(String path, RouteConfig route) {

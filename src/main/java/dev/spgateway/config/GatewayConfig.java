@@ -7,6 +7,7 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.gateway.ListenerConfig;
 import dev.spgateway.policy.batch.BatchConfig;
 import dev.spgateway.proxy.UpstreamConfig;
+import dev.spgateway.ratelimit.RateLimitConfig;
 import java.util.Map;
 
 /** Everything the operator asked for, bound from one YAML file. Built by {@link ConfigLoader}. */
@@ -20,7 +21,8 @@ public record GatewayConfig(
     Map<String, UpstreamConfig> upstreams,
     Map<String, CallerConfig> callers,
     AuditConfig audit,
-    BatchConfig batch) {
+    BatchConfig batch,
+    RateLimitConfig ratelimit) {
 
   public GatewayConfig {
     if (listener == null) listener = ListenerConfig.defaults();
@@ -29,6 +31,7 @@ public record GatewayConfig(
     if (tls == null) tls = TlsTrustConfig.defaults();
     if (audit == null) audit = AuditConfig.defaults();
     if (batch == null) batch = BatchConfig.defaults();
+    if (ratelimit == null) ratelimit = RateLimitConfig.defaults();
     servicePrincipals = servicePrincipals == null ? Map.of() : Map.copyOf(servicePrincipals);
     upstreams = upstreams == null ? Map.of() : Map.copyOf(upstreams);
     callers = callers == null ? Map.of() : Map.copyOf(callers);

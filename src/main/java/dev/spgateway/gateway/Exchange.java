@@ -34,6 +34,8 @@ public final class Exchange {
   java.util.List<String> queryOptions = java.util.List.of();
   /** What the budget stage said ({@code allowed}, or which limit refused it). Set by limit (issue 4). */
   String rateLimit;
+  /** The budget stage's answer: its headers go on the response, its concurrency slot is held until the end. */
+  dev.spgateway.ratelimit.Admission admission;
   /** Bytes of body received from the caller and sent back to it. Counted for the audit record (issue 5). */
   long bytesIn;
   long bytesOut;
@@ -47,6 +49,11 @@ public final class Exchange {
   Exchange(HttpServerRequest request) {
     this.request = request;
     this.proxyRequest = ProxyRequest.reverseProxy(request); // pauses the body until it is forwarded
+  }
+
+  /** Gives back the concurrency slot, if this exchange holds one; the permit itself ignores a second call. */
+  void releasePermit() {
+    if (admission != null && admission.permit() != null) admission.permit().run();
   }
 
   public String requestId() {

@@ -20,6 +20,8 @@ import dev.spgateway.policy.TemplateRoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Upstreams;
+import dev.spgateway.ratelimit.CallerLimits;
+import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,7 +33,9 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -61,15 +65,21 @@ public final class Gateway {
 
   /** Starts a gateway; fails, naming what to fix, when a secret cannot be read or a port is taken. */
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry) {
+    return start(vertx, config, registry, Clock.systemUTC());
+  }
+
+  /** As {@link #start(Vertx, GatewayConfig, PrometheusMeterRegistry)}, with budgets kept by {@code clock}. */
+  public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
+      Clock clock) {
     return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
             JsonLinesAuditLog.open(config.audit(), registry)))
-        .compose(resources -> start(vertx, config, registry, resources));
+        .compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
   private record Resources(OutboundTrust trust, AuditLog audit) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
-      Resources resources) {
+      Resources resources, Clock clock) {
     OutboundTrust trust = resources.trust();
     WebClientOptions tokenClientOptions = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
     trust.vertxOptions().ifPresent(tokenClientOptions::setTrustOptions);
@@ -79,7 +89,13 @@ public final class Gateway {
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
     HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
 
-    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close);
+    Map<String, CallerLimits> callerLimits = new HashMap<>();
+    config.callers().forEach((name, caller) -> {
+      if (caller.limits() != null) callerLimits.put(name, caller.limits());
+    });
+    RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), callerLimits, registry, clock);
+
+    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AdminServer admin = new AdminServer(vertx, registry, ready::get);
     return admin.listen(config.admin())
@@ -89,8 +105,8 @@ public final class Gateway {
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
               RoutePolicy policy = new TemplateRoutePolicy(config.callers());
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.callers()), policy,
-                  new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), tokens,
-                  new Forwarder(upstreamClient), resources.audit(), registry);
+                  new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
+                  tokens, new Forwarder(upstreamClient), resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
                   .listen(config.listener().port(), config.listener().host());

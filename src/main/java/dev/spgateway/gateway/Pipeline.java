@@ -14,12 +14,15 @@ import dev.spgateway.policy.batch.BoundedBody;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.UpstreamFailure;
 import dev.spgateway.proxy.Upstreams;
+import dev.spgateway.ratelimit.Admission;
+import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -48,17 +51,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final RoutePolicy policy;
   private final BatchJudge batches;
   private final Upstreams upstreams;
+  private final RateLimiter limiter;
   private final TokenSource tokens;
   private final Forwarder forwarder;
   private final AuditLog audit;
   private final RequestMetrics metrics;
 
   public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
-      TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
+      RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
     this.authenticator = authenticator;
     this.policy = policy;
     this.batches = batches;
     this.upstreams = upstreams;
+    this.limiter = limiter;
     this.tokens = tokens;
     this.forwarder = forwarder;
     this.audit = audit;
@@ -157,9 +162,29 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     return Future.succeededFuture();
   }
 
-  /** Is there budget left for this caller and service principal? (Issue 4 fills this stage in.) */
+  /**
+   * Is there budget left for this caller and its service principal on this upstream, has the upstream
+   * not asked to hold off, and is there a free slot? Each {@code $batch} part counts as one request.
+   */
   private Future<Void> limit(Exchange exchange) {
-    return Future.succeededFuture();
+    return limiter.admit(exchange.caller.name(), exchange.allow.servicePrincipal(), exchange.upstream,
+        exchange.allow.requests()).compose(admission -> {
+          exchange.admission = admission;
+          exchange.rateLimit = admission.outcome();
+          // A caller that hung up while queued has been recorded already: its slot goes back at once.
+          if (exchange.recorded) exchange.releasePermit();
+          if (admission.allowed()) return Future.succeededFuture();
+          rateLimitHeaders(exchange.request.response().headers(), admission);
+          return Future.failedFuture(new Rejection(admission.status(), admission.outcome(), admission.detail(),
+              admission.retryAfterSeconds()));
+        });
+  }
+
+  /** The IETF draft's {@code RateLimit-Policy} and {@code RateLimit}: every budget, and what is left of it. */
+  private static void rateLimitHeaders(MultiMap headers, Admission admission) {
+    if (admission == null || admission.policyHeader() == null) return;
+    headers.set(Admission.POLICY_HEADER, admission.policyHeader());
+    headers.set(Admission.RATE_LIMIT_HEADER, admission.rateLimitHeader());
   }
 
   private static long declaredLength(HttpServerRequest request) {
@@ -191,6 +216,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       exchange.upstreamNanos = System.nanoTime() - start;
       metrics.upstreamLatency(exchange.upstream, exchange.upstreamNanos);
       exchange.upstreamRequestId = response.headers().get(exchange.upstream.requestIdHeader());
+      // A 429, or 503 with Retry-After, holds this service principal's calls to this upstream.
+      limiter.observe(exchange.allow.servicePrincipal(), exchange.upstream, response.getStatusCode(), response.headers());
+      rateLimitHeaders(response.headers(), exchange.admission);
       if (response.getStatusCode() != 401) return Future.succeededFuture(response);
       tokens.evict(exchange.allow.servicePrincipal(), exchange.upstream.scope(), token);
       if (!replayable || exchange.retriedAfter401) return Future.succeededFuture(response);
@@ -242,6 +270,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private void record(Exchange exchange) {
     if (exchange.recorded) return;
     exchange.recorded = true;
+    exchange.releasePermit();
     HttpServerResponse response = exchange.request.response();
     boolean completed = response.ended() && !response.closed();
     // Nothing was sent when the caller hung up first: 499, as nginx says, rather than a 200 never seen.
@@ -270,7 +299,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         millis(System.nanoTime() - exchange.startNanos),
         exchange.tokenNanos < 0 ? null : millis(exchange.tokenNanos),
         exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
-        exchange.upstreamRequestId));
+        exchange.upstreamRequestId,
+        exchange.rateLimit));
     metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
   }
 

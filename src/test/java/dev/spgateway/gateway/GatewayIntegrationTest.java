@@ -159,6 +159,8 @@ class GatewayIntegrationTest {
           routes:
             - { upstream: crm, as: finance, allow: [ "GET /api/data/v9.2/WhoAmI" ] }
       audit: { file: "${AUDIT_FILE}" }
+      # 200 concurrent first calls to Dataverse: all wait for a slot instead of the default queue refusing some.
+      ratelimit: { concurrency: { queue: 200, queueTimeout: 10s } }
       """.formatted(TENANT, VAULT_READER_ID, FINANCE_ID);
 
   @AfterAll

@@ -1,0 +1,83 @@
+package dev.spgateway.ratelimit;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The {@code ratelimit:} section: where budgets are kept, the daily budget of each service principal,
+ * and how many requests may be in flight at once towards one Dataverse environment.
+ *
+ * @param store {@code local} (in this process's memory, the default) or {@code redis} (shared by every
+ *     gateway that names the same Redis)
+ * @param redis where Redis is and what to do while it cannot be reached; required when store is redis
+ * @param servicePrincipals daily budgets by service principal name, counted per upstream
+ * @param concurrency the cap on requests in flight per service principal and Dataverse environment
+ */
+public record RateLimitConfig(
+    StoreKind store, Redis redis, Map<String, Budget> servicePrincipals, Concurrency concurrency) {
+
+  public RateLimitConfig {
+    if (store == null) store = StoreKind.local;
+    servicePrincipals = servicePrincipals == null ? Map.of() : Map.copyOf(servicePrincipals);
+    if (concurrency == null) concurrency = Concurrency.defaults();
+  }
+
+  public static RateLimitConfig defaults() {
+    return new RateLimitConfig(null, null, null, null);
+  }
+
+  public enum StoreKind {
+    local,
+    redis
+  }
+
+  /** What a decision does while Redis cannot be reached. */
+  public enum Unavailable {
+    /** Decide with this process's own in-memory budgets: callers keep working, limits hold per gateway. */
+    local,
+    /** Refuse with 503: no request goes out uncounted. */
+    deny
+  }
+
+  /**
+   * @param url {@code redis://host:port[/db]}, or {@code rediss://} for TLS; a password goes in the URL
+   *     ({@code redis://:${REDIS_PASSWORD}@host:6379}) and is never logged
+   * @param timeout how long one decision may wait for Redis before it counts as unavailable
+   * @param onUnavailable {@code local} (the default) or {@code deny}
+   */
+  public record Redis(URI url, Duration timeout, Unavailable onUnavailable) {
+
+    public Redis {
+      if (timeout == null) timeout = Duration.ofMillis(50);
+      if (onUnavailable == null) onUnavailable = Unavailable.local;
+    }
+  }
+
+  /**
+   * @param perDay requests per rolling 24 hours for this service principal on each upstream. Power
+   *     Platform's figure for service-principal flows on standard connectors is 25,000.
+   */
+  public record Budget(Long perDay) {}
+
+  /**
+   * @param perServicePrincipalAndEnvironment requests in flight at once; 52 is Dataverse's
+   *     service-protection limit on concurrent requests per user
+   * @param queue how many more may wait for a free slot
+   * @param queueTimeout how long one may wait before it is refused with 429
+   */
+  public record Concurrency(Integer perServicePrincipalAndEnvironment, Integer queue, Duration queueTimeout) {
+
+    public static final int DATAVERSE_CONCURRENT_REQUESTS = 52;
+
+    public Concurrency {
+      if (perServicePrincipalAndEnvironment == null) perServicePrincipalAndEnvironment = DATAVERSE_CONCURRENT_REQUESTS;
+      if (queue == null) queue = 100;
+      if (queueTimeout == null) queueTimeout = Duration.ofSeconds(2);
+    }
+
+    static Concurrency defaults() {
+      return new Concurrency(null, null, null);
+    }
+  }
+}
