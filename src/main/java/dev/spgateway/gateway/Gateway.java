@@ -15,7 +15,7 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
 import dev.spgateway.identity.ApiKeyAuthenticator;
-import dev.spgateway.policy.TemplateRoutePolicy;
+import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Upstreams;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -86,7 +86,7 @@ public final class Gateway {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.callers()),
-                  new TemplateRoutePolicy(config.callers()), new Upstreams(config.upstreams()), tokens,
+                  new PolicyEngine(config.callers(), config.upstreams()), new Upstreams(config.upstreams()), tokens,
                   new Forwarder(upstreamClient), resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)

@@ -1,0 +1,38 @@
+package dev.spgateway.policy;
+
+import java.util.List;
+
+/**
+ * A request target reduced to its one canonical form: what is judged, and exactly what is forwarded.
+ *
+ * @param segments the path's segments, percent-encoding normalised (see {@link TargetCanonicalizer})
+ * @param options the query options in the order received
+ */
+record CanonicalTarget(String[] segments, List<QueryOption> options) {
+
+  /**
+   * One query option.
+   *
+   * @param name the option's name ({@code $select}), validated to be a known OData system option
+   * @param value its value as forwarded (percent-encoding normalised to upper-case hex)
+   * @param decoded its value percent-decoded once, as the upstream reads it
+   */
+  record QueryOption(String name, String value, String decoded) {}
+
+  /** The query as forwarded, without the {@code ?}; empty when there is none. */
+  String query() {
+    StringBuilder query = new StringBuilder();
+    for (QueryOption option : options) {
+      if (!query.isEmpty()) query.append('&');
+      query.append(option.name()).append('=').append(option.value());
+    }
+    return query.toString();
+  }
+
+  QueryOption option(String name) {
+    for (QueryOption option : options) {
+      if (option.name().equals(name)) return option;
+    }
+    return null;
+  }
+}

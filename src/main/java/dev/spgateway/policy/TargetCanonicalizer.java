@@ -1,0 +1,226 @@
+package dev.spgateway.policy;
+
+import dev.spgateway.policy.CanonicalTarget.QueryOption;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Reduces a raw request target ({@code /path?query}, as received) to one canonical form, or refuses it.
+ *
+ * <p>The gateway and the upstream must read a path the same way, or a caller can be judged on one
+ * path and served another (Envoy's CVE-2019-9901 and CVE-2021-29492: {@code ..} and {@code %2F} that
+ * the proxy did not normalise but the backend did). So nothing that two servers could read differently
+ * is accepted: dot segments raw or encoded (once or twice), encoded {@code / \ .}, encoded delimiters,
+ * {@code ;} path parameters, empty segments, a trailing {@code .} (dropped by IIS-style normalisers),
+ * fragments, control, space and raw non-ASCII bytes, invalid or overlong UTF-8, non-ASCII look-alikes
+ * of ASCII characters. What remains is normalised as RFC 3986 §6.2.2 says: encoded unreserved
+ * characters are decoded, other escapes use upper-case hex.
+ */
+final class TargetCanonicalizer {
+
+  static final int MAX_PATH = 2048;
+  static final int MAX_QUERY = 4096;
+  static final int MAX_SEGMENTS = 64;
+
+  /** The OData system query options the gateway forwards; any other query parameter is refused. */
+  static final Set<String> OPTIONS =
+      Set.of("$select", "$filter", "$orderby", "$top", "$skip", "$skiptoken", "$search", "$count", "$apply", "$expand");
+
+  private static final String HEX = "0123456789ABCDEF";
+  /** RFC 3986 reserved characters: escaped, they could mean something else to the upstream than raw. */
+  private static final String DELIMITERS = ":/?#[]@!$&'()*+,;=";
+  /** Allowed raw in a path segment: RFC 3986 pchar, without ';'. */
+  private static final String PATH_SPECIALS = "-._~!$&'()*+,=:@";
+  /** Allowed raw in a query: pchar, '/', '?' and the brackets OData parameter values use. */
+  private static final String QUERY_SPECIALS = "-._~!$&'()*+,;=:@/?[]";
+
+  private TargetCanonicalizer() {}
+
+  static CanonicalTarget canonicalize(String target) {
+    if (target.indexOf('#') >= 0) throw new BadTarget("the target contains a fragment ('#'); fragments are never sent to a server");
+    int question = target.indexOf('?');
+    String path = question < 0 ? target : target.substring(0, question);
+    String query = question < 0 ? "" : target.substring(question + 1);
+    if (path.length() > MAX_PATH) throw new BadTarget("the path is longer than " + MAX_PATH + " characters");
+    if (query.length() > MAX_QUERY) throw new BadTarget("the query is longer than " + MAX_QUERY + " characters");
+    if (!path.startsWith("/")) throw new BadTarget("the path must start with /");
+    return new CanonicalTarget(segments(path), options(query));
+  }
+
+  private static String[] segments(String path) {
+    List<String> segments = new ArrayList<>();
+    int start = 1;
+    while (true) {
+      int end = path.indexOf('/', start);
+      if (end < 0) end = path.length();
+      segments.add(segment(path, start, end));
+      if (segments.size() > MAX_SEGMENTS) throw new BadTarget("the path has more than " + MAX_SEGMENTS + " segments");
+      if (end == path.length()) break;
+      start = end + 1;
+    }
+    return segments.toArray(String[]::new);
+  }
+
+  private static String segment(String path, int start, int end) {
+    if (start == end) throw new BadTarget("the path contains an empty segment ('//', or a trailing '/')");
+    StringBuilder canonical = new StringBuilder(end - start);
+    for (int i = start; i < end; i++) {
+      char c = path.charAt(i);
+      if (c == '%') {
+        int b = escapedByte(path, i, end);
+        i += 2;
+        char decoded = (char) b;
+        if (b == '/' || b == '\\') throw new BadTarget("the path contains an encoded '" + decoded + "' (%" + hex(b) + ")");
+        if (b == '.') throw new BadTarget("the path contains an encoded '.' (%2E)");
+        if (b == '%') throw new BadTarget("the path contains an encoded '%' (%25): double encoding is refused");
+        if (b < 0x20 || b == 0x7f) throw new BadTarget("the path contains an encoded control character (%" + hex(b) + ")");
+        if (DELIMITERS.indexOf(b) >= 0) {
+          throw new BadTarget("the path contains an encoded delimiter '" + decoded + "' (%" + hex(b) + "); send it unencoded");
+        }
+        if (b < 0x80 && isUnreserved(decoded)) {
+          canonical.append(decoded);
+        } else {
+          canonical.append('%').append(hex(b));
+        }
+      } else if (c == ';') {
+        throw new BadTarget("the path contains ';' (path parameters are refused)");
+      } else if (c == '\\') {
+        throw new BadTarget("the path contains a backslash");
+      } else if (c <= 0x20 || c >= 0x7f) {
+        throw new BadTarget("the path contains a control, space or non-ASCII character; percent-encode it as UTF-8");
+      } else if (isUnreserved(c) || PATH_SPECIALS.indexOf(c) >= 0) {
+        canonical.append(c);
+      } else {
+        throw new BadTarget("the path contains '" + c + "'; percent-encode it");
+      }
+    }
+    String segment = canonical.toString();
+    if (segment.equals(".") || segment.equals("..")) throw new BadTarget("the path contains a dot segment ('" + segment + "')");
+    if (segment.endsWith(".")) throw new BadTarget("a path segment ends with '.', which some servers drop");
+    if (segment.indexOf('%') >= 0) checkDecodedText(decode(segment), "the path");
+    return segment;
+  }
+
+  private static List<QueryOption> options(String query) {
+    if (query.isEmpty()) return List.of();
+    List<QueryOption> options = new ArrayList<>();
+    int start = 0;
+    while (start <= query.length()) {
+      int end = query.indexOf('&', start);
+      if (end < 0) end = query.length();
+      QueryOption option = option(query, start, end);
+      for (QueryOption earlier : options) {
+        if (earlier.name().equals(option.name())) {
+          throw new BadTarget("the query option '" + option.name() + "' is given twice; give it once");
+        }
+      }
+      options.add(option);
+      start = end + 1;
+    }
+    return List.copyOf(options);
+  }
+
+  private static QueryOption option(String query, int start, int end) {
+    if (start == end) throw new BadTarget("the query contains an empty parameter ('&&', or a trailing '&')");
+    int equals = query.indexOf('=', start);
+    if (equals < 0 || equals > end) throw new BadTarget("the query parameter '" + query.substring(start, end) + "' has no '='");
+    String name = query.substring(start, equals);
+    if (!OPTIONS.contains(name)) throw new BadTarget(unknownOption(name));
+    if (equals + 1 == end) throw new BadTarget("the query option '" + name + "' has no value");
+    StringBuilder value = new StringBuilder(end - equals);
+    for (int i = equals + 1; i < end; i++) {
+      char c = query.charAt(i);
+      if (c == '%') {
+        int b = escapedByte(query, i, end);
+        i += 2;
+        value.append('%').append(hex(b));
+      } else if (c <= 0x20 || c >= 0x7f) {
+        throw new BadTarget("the query contains a control, space or non-ASCII character; percent-encode it as UTF-8");
+      } else if (isUnreserved(c) || QUERY_SPECIALS.indexOf(c) >= 0) {
+        value.append(c);
+      } else {
+        throw new BadTarget("the query contains '" + c + "'; percent-encode it");
+      }
+    }
+    String decoded = decode(value.toString());
+    checkDecodedText(decoded, "the query option '" + name + "'");
+    return new QueryOption(name, value.toString(), decoded);
+  }
+
+  private static String unknownOption(String name) {
+    if (name.indexOf('%') >= 0) return "the query parameter name '" + name + "' is percent-encoded; write it plainly";
+    String lower = name.toLowerCase(Locale.ROOT);
+    if (OPTIONS.contains(lower)) return "write the query option '" + name + "' as '" + lower + "'";
+    if (OPTIONS.contains("$" + lower)) {
+      return "'" + name + "' is read as '$" + lower + "' by OData services that make '$' optional; write '$" + lower + "'";
+    }
+    return "unknown query parameter '" + name + "'; only the OData options " + String.join(", ", OPTIONS.stream().sorted().toList())
+        + " are forwarded";
+  }
+
+  private static int escapedByte(String text, int percent, int end) {
+    if (percent + 2 >= end) {
+      throw new BadTarget("malformed percent-encoding: '%' must be followed by two hex digits");
+    }
+    int high = Character.digit(text.charAt(percent + 1), 16);
+    int low = Character.digit(text.charAt(percent + 2), 16);
+    if (high < 0 || low < 0) throw new BadTarget("malformed percent-encoding: '%' must be followed by two hex digits");
+    return high * 16 + low;
+  }
+
+  /** Percent-decodes once, as Graph and Dataverse do; the escapes are already known to be well formed. */
+  static String decode(String canonical) {
+    if (canonical.indexOf('%') < 0) return canonical;
+    ByteBuffer bytes = ByteBuffer.allocate(canonical.length());
+    for (int i = 0; i < canonical.length(); i++) {
+      char c = canonical.charAt(i);
+      if (c == '%') {
+        bytes.put((byte) Integer.parseInt(canonical, i + 1, i + 3, 16));
+        i += 2;
+      } else {
+        bytes.put((byte) c);
+      }
+    }
+    bytes.flip();
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
+    } catch (CharacterCodingException e) {
+      throw new BadTarget("percent-encoded bytes that are not valid UTF-8 (overlong forms included)");
+    }
+  }
+
+  /** Refuses decoded text holding controls, or non-ASCII characters a normaliser could turn into ASCII ones. */
+  private static void checkDecodedText(String decoded, String where) {
+    for (int i = 0; i < decoded.length(); ) {
+      int codePoint = decoded.codePointAt(i);
+      i += Character.charCount(codePoint);
+      if (Character.isISOControl(codePoint)) throw new BadTarget(where + " contains an encoded control character");
+      if (codePoint >= 0x80) {
+        String compatible = Normalizer.normalize(new String(Character.toChars(codePoint)), Normalizer.Form.NFKC);
+        for (int j = 0; j < compatible.length(); j++) {
+          if (compatible.charAt(j) < 0x80) {
+            throw new BadTarget(where + " contains '" + new String(Character.toChars(codePoint))
+                + "', a look-alike of the ASCII '" + compatible + "'");
+          }
+        }
+      }
+    }
+  }
+
+  static boolean isUnreserved(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+        || c == '~';
+  }
+
+  private static String hex(int b) {
+    return "" + HEX.charAt(b >> 4) + HEX.charAt(b & 0xf);
+  }
+}
