@@ -14,10 +14,12 @@ import java.util.Locale;
  * @param method the method it allows ({@code GET} brings {@code HEAD}); a rule naming several compiles to one each
  * @param ignoreCase whether literal path parts match whatever their case (Graph), forwarded in the template's spelling
  * @param maxBodyBytes the largest declared body; 0 for none
- * @param contentTypes media types a body may have, lower case
+ * @param contentTypes media types a body may have, lower case ({@link BodyRules#ANY_TYPE}: any)
+ * @param unknownLength whether a chunked body of undeclared length is accepted
  */
 record CompiledRule(String id, int order, String upstream, String servicePrincipal, String method,
-    PathTemplate template, boolean ignoreCase, QueryRules query, long maxBodyBytes, List<String> contentTypes) {
+    PathTemplate template, boolean ignoreCase, QueryRules query, long maxBodyBytes, List<String> contentTypes,
+    boolean unknownLength) {
 
   /** The rule as an operator wrote it, for {@code check}. */
   String describe() {
@@ -145,7 +147,7 @@ record CompiledRule(String id, int order, String upstream, String servicePrincip
     if (maxBodyBytes == 0) {
       return new Deny(Refusal.BODY_TOO_LARGE, id + " accepts no request body; send none");
     }
-    if (contentLength < 0) {
+    if (contentLength < 0 && !unknownLength) {
       return new Deny(Refusal.BODY_TOO_LARGE, "send a Content-Length: bodies of unknown length are refused, " + id
           + " accepts at most " + maxBodyBytes + " bytes");
     }
@@ -154,7 +156,7 @@ record CompiledRule(String id, int order, String upstream, String servicePrincip
           + maxBodyBytes);
     }
     String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    if (!contentTypes.contains(mediaType)) {
+    if (!contentTypes.contains(mediaType) && !contentTypes.contains(BodyRules.ANY_TYPE)) {
       return new Deny(Refusal.UNSUPPORTED_MEDIA_TYPE, (mediaType.isEmpty() ? "the body has no Content-Type" : "Content-Type '"
           + mediaType + "' is not accepted") + "; " + id + " accepts " + String.join(", ", contentTypes));
     }

@@ -121,7 +121,7 @@ final class RouteCompiler {
       List<String> contentTypes = contentTypes(path, body);
       long max = maxBytes != null ? maxBytes : bodyless ? 0 : BodyRules.DEFAULT_MAX_BYTES;
       rules.add(new CompiledRule(id, order + rules.size(), route.upstream(), route.as(), method, template, ignoreCase,
-          query, max, contentTypes));
+          query, max, contentTypes, body != null && body.unknownLength()));
     }
   }
 
@@ -129,7 +129,7 @@ final class RouteCompiler {
     if (body == null || body.contentTypes() == null) return BodyRules.DEFAULT_CONTENT_TYPES;
     List<String> types = body.contentTypes().stream().map(t -> t == null ? "" : t.trim().toLowerCase(Locale.ROOT)).toList();
     for (int i = 0; i < types.size(); i++) {
-      if (!MEDIA_TYPE.matcher(types.get(i)).matches()) {
+      if (!MEDIA_TYPE.matcher(types.get(i)).matches() && !types.get(i).equals(BodyRules.ANY_TYPE)) {
         problems.accept(path + ".body.contentTypes[" + i + "]", "'" + body.contentTypes().get(i)
             + "' is not a media type such as application/json");
       }

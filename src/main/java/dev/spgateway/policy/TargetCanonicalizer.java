@@ -21,7 +21,8 @@ import java.util.Set;
  * {@code ;} path parameters, empty segments, a trailing {@code .} (dropped by IIS-style normalisers),
  * fragments, control, space and raw non-ASCII bytes, invalid or overlong UTF-8, non-ASCII look-alikes
  * of ASCII characters. What remains is normalised as RFC 3986 §6.2.2 says: encoded unreserved
- * characters are decoded, other escapes use upper-case hex.
+ * characters are decoded, other escapes use upper-case hex. The one encoded delimiter decoded rather
+ * than refused is {@code %40} ({@code @}): UPNs in paths arrive encoded, and Graph reads both alike.
  */
 final class TargetCanonicalizer {
 
@@ -81,10 +82,11 @@ final class TargetCanonicalizer {
         if (b == '.') throw new BadTarget("the path contains an encoded '.' (%2E)");
         if (b == '%') throw new BadTarget("the path contains an encoded '%' (%25): double encoding is refused");
         if (b < 0x20 || b == 0x7f) throw new BadTarget("the path contains an encoded control character (%" + hex(b) + ")");
-        if (DELIMITERS.indexOf(b) >= 0) {
+        if (b == '@') {
+          canonical.append('@'); // UPNs arrive encoded (encodeURIComponent); '@' means nothing else in a path here
+        } else if (DELIMITERS.indexOf(b) >= 0) {
           throw new BadTarget("the path contains an encoded delimiter '" + decoded + "' (%" + hex(b) + "); send it unencoded");
-        }
-        if (b < 0x80 && isUnreserved(decoded)) {
+        } else if (b < 0x80 && isUnreserved(decoded)) {
           canonical.append(decoded);
         } else {
           canonical.append('%').append(hex(b));
