@@ -8,14 +8,31 @@ import java.util.Map;
 
 /**
  * One caller's rules for one upstream, indexed by method and then by path segment in a trie, so a
- * decision looks at the few rules whose literal segments fit instead of trying every rule.
+ * decision looks at the few rules whose literal segments fit instead of trying every rule. Placeholder
+ * segments with a literal prefix up to {@code (} ({@code accounts({id:key})}, hundreds of entity sets
+ * side by side) are found by that prefix too; only the rest are tried one by one.
  */
 final class RuleIndex {
 
+  /** Placeholder segments that share a node, with the subtrees below them. */
+  private static final class Patterns {
+    final List<PathTemplate.Segment> segments = new ArrayList<>();
+    final List<Node> nodes = new ArrayList<>();
+
+    Node add(PathTemplate.Segment segment) {
+      int at = segments.indexOf(segment);
+      if (at >= 0) return nodes.get(at);
+      segments.add(segment);
+      nodes.add(new Node());
+      return nodes.get(nodes.size() - 1);
+    }
+  }
+
   private static final class Node {
     final Map<String, Node> literals = new HashMap<>();
-    final List<PathTemplate.Segment> patterns = new ArrayList<>();
-    final List<Node> patternNodes = new ArrayList<>();
+    /** Keyed by the literal prefix up to and including {@code (}. */
+    final Map<String, Patterns> keyedPatterns = new HashMap<>();
+    final Patterns patterns = new Patterns();
     final List<CompiledRule> ends = new ArrayList<>();
     final List<CompiledRule> tails = new ArrayList<>();
   }
@@ -38,13 +55,10 @@ final class RuleIndex {
       if (segment.isLiteral()) {
         node = node.literals.computeIfAbsent(key(segment.prefix()), k -> new Node());
       } else {
-        int at = node.patterns.indexOf(segment);
-        if (at < 0) {
-          node.patterns.add(segment);
-          node.patternNodes.add(new Node());
-          at = node.patterns.size() - 1;
-        }
-        node = node.patternNodes.get(at);
+        String prefix = segment.prefix();
+        node = prefix.endsWith("(") && prefix.indexOf('(') == prefix.length() - 1
+            ? node.keyedPatterns.computeIfAbsent(key(prefix), k -> new Patterns()).add(segment)
+            : node.patterns.add(segment);
       }
     }
     node.ends.add(rule);
@@ -66,10 +80,20 @@ final class RuleIndex {
       return;
     }
     found.addAll(node.tails);
-    Node literal = node.literals.get(key(segments[at]));
+    String segment = segments[at];
+    Node literal = node.literals.get(key(segment));
     if (literal != null) collect(literal, segments, at + 1, found);
-    for (int i = 0; i < node.patterns.size(); i++) {
-      if (node.patterns.get(i).matches(segments[at], ignoreCase)) collect(node.patternNodes.get(i), segments, at + 1, found);
+    int parenthesis = segment.indexOf('(');
+    if (parenthesis >= 0 && !node.keyedPatterns.isEmpty()) {
+      Patterns keyed = node.keyedPatterns.get(key(segment.substring(0, parenthesis + 1)));
+      if (keyed != null) collect(keyed, segments, at, found);
+    }
+    collect(node.patterns, segments, at, found);
+  }
+
+  private void collect(Patterns patterns, String[] segments, int at, List<CompiledRule> found) {
+    for (int i = 0; i < patterns.segments.size(); i++) {
+      if (patterns.segments.get(i).matches(segments[at], ignoreCase)) collect(patterns.nodes.get(i), segments, at + 1, found);
     }
   }
 
