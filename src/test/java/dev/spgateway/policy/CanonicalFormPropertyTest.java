@@ -24,7 +24,7 @@ import net.jqwik.api.statistics.Statistics;
  * names a path inside an allowed template, with the template's method and only allowed options. The
  * oracle is written independently of the engine: regular expressions over the decoded path.
  */
-class CanonicalFormProperties {
+class CanonicalFormPropertyTest {
 
   static final String GUID = "0a1b2c3d-0000-4000-8000-00000000abcd";
 
