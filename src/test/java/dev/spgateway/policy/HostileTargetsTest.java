@@ -152,6 +152,21 @@ class HostileTargetsTest {
     refused.put(problem.getString("requestId"), status);
   }
 
+  /** POST is allowed on sendMail; a header asking the upstream to treat it as a DELETE must not get through. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"X-HTTP-Method", "X-HTTP-Method-Override", "X-Method-Override"})
+  void verbTunnellingHeadersAreRefused(String header) {
+    int before = upstreamSaw.size();
+    Response response = send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}", header + ": DELETE");
+    assertThat(response.status()).isEqualTo(400);
+    JsonObject problem = new JsonObject(response.body());
+    assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:method-override");
+    assertThat(upstreamSaw).hasSize(before);
+    refused.put(problem.getString("requestId"), 400);
+    assertThat(send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}").status())
+        .as("the same request without it is allowed").isEqualTo(200);
+  }
+
   /** Control cases: what is allowed reaches the upstream in its canonical form, exactly as judged. */
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource(delimiter = '|', textBlock = """
@@ -168,10 +183,14 @@ class HostileTargetsTest {
 
   record Response(int status, String body) {}
 
-  /** One request as raw bytes on a fresh connection; {@code body} is {@code content-type:payload}. */
-  private Response send(String method, String target, String body) {
+  /**
+   * One request as raw bytes on a fresh connection; {@code body} is {@code content-type:payload},
+   * {@code headers} whole header lines.
+   */
+  private Response send(String method, String target, String body, String... headers) {
     StringBuilder head = new StringBuilder(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         + ApiKeys.HEADER + ": " + sandbox.callerKey() + "\r\nConnection: close\r\n");
+    for (String header : headers) head.append(header).append("\r\n");
     String payload = "";
     if (body != null) {
       int colon = body.indexOf(':');
