@@ -48,14 +48,22 @@ record CompiledRule(String id, int order, String upstream, String servicePrincip
   }
 
   /** The path as forwarded: literal parts in the template's spelling. Only for a path that matches. */
-  String forwardedPath(String[] segments) {
-    StringBuilder path = new StringBuilder();
+  String forwardedPath(CanonicalTarget target) {
+    String[] segments = target.segments();
     List<PathTemplate.Segment> parts = template.segments();
+    if (!ignoreCase || spelledAsTemplate(segments)) return target.path();
+    StringBuilder path = new StringBuilder(target.path().length());
     for (int i = 0; i < segments.length; i++) {
-      PathTemplate.Segment part = parts.get(Math.min(i, parts.size() - 1));
-      path.append('/').append(ignoreCase ? part.canonical(segments[i]) : segments[i]);
+      path.append('/').append(parts.get(Math.min(i, parts.size() - 1)).canonical(segments[i]));
     }
     return path.toString();
+  }
+
+  private boolean spelledAsTemplate(String[] segments) {
+    for (int i = 0; i < fixedSegments(); i++) {
+      if (!template.segments().get(i).matches(segments[i], false)) return false;
+    }
+    return true;
   }
 
   /** Judges what is beyond the path (the path already matched): null when allowed, else why not. */

@@ -102,9 +102,9 @@ public final class PolicyEngine implements RoutePolicy {
 
   private static Decision.Allow allow(CompiledRule rule, PolicyRequest request, CanonicalTarget target) {
     String query = target.query();
-    String forwarded = rule.forwardedPath(target.segments()) + (query.isEmpty() ? "" : "?" + query);
-    List<String> options = target.options().stream().map(CanonicalTarget.QueryOption::name).toList();
-    return new Decision.Allow(rule.id(), request.upstream(), rule.servicePrincipal(), forwarded, options, List.of());
+    String path = rule.forwardedPath(target);
+    String forwarded = query.isEmpty() ? path : path + "?" + query;
+    return new Decision.Allow(rule.id(), request.upstream(), rule.servicePrincipal(), forwarded, target.optionNames(), List.of());
   }
 
   /**

@@ -41,6 +41,8 @@ final class TargetCanonicalizer {
   private static final String PATH_SPECIALS = "-._~!$&'()*+,=:@";
   /** Allowed raw in a query: pchar, '/', '?' and the brackets OData parameter values use. */
   private static final String QUERY_SPECIALS = "-._~!$&'()*+,;=:@/?[]";
+  private static final boolean[] PATH_CHARS = table(PATH_SPECIALS);
+  private static final boolean[] QUERY_CHARS = table(QUERY_SPECIALS);
 
   private TargetCanonicalizer() {}
 
@@ -52,7 +54,12 @@ final class TargetCanonicalizer {
     if (path.length() > MAX_PATH) throw new BadTarget("the path is longer than " + MAX_PATH + " characters");
     if (query.length() > MAX_QUERY) throw new BadTarget("the query is longer than " + MAX_QUERY + " characters");
     if (!path.startsWith("/")) throw new BadTarget("the path must start with /");
-    return new CanonicalTarget(segments(path), options(query));
+    String[] segments = segments(path);
+    List<QueryOption> options = options(query);
+    // Without escapes nothing was normalised (anything else not plain was refused): the text is canonical as is.
+    String canonicalPath = path.indexOf('%') < 0 ? path : "/" + String.join("/", segments);
+    String canonicalQuery = query.indexOf('%') < 0 ? query : CanonicalTarget.query(options);
+    return new CanonicalTarget(canonicalPath, segments, options, canonicalQuery);
   }
 
   private static String[] segments(String path) {
@@ -71,6 +78,8 @@ final class TargetCanonicalizer {
 
   private static String segment(String path, int start, int end) {
     if (start == end) throw new BadTarget("the path contains an empty segment ('//', or a trailing '/')");
+    int plain = plainUntil(path, start, end, PATH_CHARS);
+    if (plain == end) return checkedSegment(path.substring(start, end)); // nothing to normalise: the common case
     StringBuilder canonical = new StringBuilder(end - start);
     for (int i = start; i < end; i++) {
       char c = path.charAt(i);
@@ -97,13 +106,16 @@ final class TargetCanonicalizer {
         throw new BadTarget("the path contains a backslash");
       } else if (c <= 0x20 || c >= 0x7f) {
         throw new BadTarget("the path contains a control, space or non-ASCII character; percent-encode it as UTF-8");
-      } else if (isUnreserved(c) || PATH_SPECIALS.indexOf(c) >= 0) {
+      } else if (c < 0x80 && PATH_CHARS[c]) {
         canonical.append(c);
       } else {
         throw new BadTarget("the path contains '" + c + "'; percent-encode it");
       }
     }
-    String segment = canonical.toString();
+    return checkedSegment(canonical.toString());
+  }
+
+  private static String checkedSegment(String segment) {
     if (segment.equals(".") || segment.equals("..")) throw new BadTarget("the path contains a dot segment ('" + segment + "')");
     if (segment.endsWith(".")) throw new BadTarget("a path segment ends with '.', which some servers drop");
     if (segment.indexOf('%') >= 0) checkDecodedText(decode(segment), "the path");
@@ -136,6 +148,10 @@ final class TargetCanonicalizer {
     String name = query.substring(start, equals);
     if (!OPTIONS.contains(name)) throw new BadTarget(unknownOption(name));
     if (equals + 1 == end) throw new BadTarget("the query option '" + name + "' has no value");
+    if (plainUntil(query, equals + 1, end, QUERY_CHARS) == end) {
+      String value = query.substring(equals + 1, end); // no escapes: forwarded and read as is
+      return new QueryOption(name, value, value);
+    }
     StringBuilder value = new StringBuilder(end - equals);
     for (int i = equals + 1; i < end; i++) {
       char c = query.charAt(i);
@@ -145,7 +161,7 @@ final class TargetCanonicalizer {
         value.append('%').append(hex(b));
       } else if (c <= 0x20 || c >= 0x7f) {
         throw new BadTarget("the query contains a control, space or non-ASCII character; percent-encode it as UTF-8");
-      } else if (isUnreserved(c) || QUERY_SPECIALS.indexOf(c) >= 0) {
+      } else if (c < 0x80 && QUERY_CHARS[c]) {
         value.append(c);
       } else {
         throw new BadTarget("the query contains '" + c + "'; percent-encode it");
@@ -154,6 +170,24 @@ final class TargetCanonicalizer {
     String decoded = decode(value.toString());
     checkDecodedText(decoded, "the query option '" + name + "'");
     return new QueryOption(name, value.toString(), decoded);
+  }
+
+  /** Where the first character that is not plain ({@code allowed}, no escape) is, or {@code end}. */
+  private static int plainUntil(String text, int start, int end, boolean[] allowed) {
+    int i = start;
+    while (i < end) {
+      char c = text.charAt(i);
+      if (c >= 0x80 || !allowed[c]) break;
+      i++;
+    }
+    return i;
+  }
+
+  /** Unreserved characters plus {@code specials}, as a lookup table over ASCII. */
+  private static boolean[] table(String specials) {
+    boolean[] table = new boolean[0x80];
+    for (char c = 0; c < 0x80; c++) table[c] = isUnreserved(c) || specials.indexOf(c) >= 0;
+    return table;
   }
 
   private static String unknownOption(String name) {
@@ -191,12 +225,20 @@ final class TargetCanonicalizer {
       }
     }
     bytes.flip();
+    if (isAscii(bytes)) return new String(bytes.array(), 0, bytes.limit(), StandardCharsets.US_ASCII);
     try {
       return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
     } catch (CharacterCodingException e) {
       throw new BadTarget("percent-encoded bytes that are not valid UTF-8 (overlong forms included)");
     }
+  }
+
+  private static boolean isAscii(ByteBuffer bytes) {
+    for (int i = 0; i < bytes.limit(); i++) {
+      if (bytes.get(i) < 0) return false;
+    }
+    return true;
   }
 
   /** Refuses decoded text holding controls, or non-ASCII characters a normaliser could turn into ASCII ones. */

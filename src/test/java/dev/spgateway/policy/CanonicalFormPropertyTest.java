@@ -96,7 +96,7 @@ class CanonicalFormPropertyTest {
         });
   }
 
-  @Property(tries = 5000)
+  @Property(tries = 3000)
   void whateverIsAllowedNamesAPathInsideAnAllowedTemplate(@ForAll("requests") Request request) {
     Decision decision = ENGINE.decide(PolicyFixtures.CALLER, new PolicyRequest(request.method(), request.upstream(),
         request.target(), null, 0));
