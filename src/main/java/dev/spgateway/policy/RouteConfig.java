@@ -26,11 +26,6 @@ public record RouteConfig(String upstream, String as, List<AllowRule> allow, Map
     if (apiPath == null) apiPath = DEFAULT_API_PATH;
   }
 
-  /** The old shape, shorthand rules only. */
-  public static RouteConfig of(String upstream, String as, String... rules) {
-    return new RouteConfig(upstream, as, java.util.Arrays.stream(rules).map(AllowRule::of).toList(), null, null, null, null);
-  }
-
   /** What a Dataverse entity set operation expands to. */
   public enum EntitySetOperation {
     /** GET the collection and GET one row by key. */
