@@ -27,7 +27,8 @@ import java.util.Set;
 final class TargetCanonicalizer {
 
   static final int MAX_PATH = 2048;
-  static final int MAX_QUERY = 4096;
+  /** Below Vert.x's 4,096-character request line, so the refusal is the gateway's own, with a reason. */
+  static final int MAX_QUERY = 3072;
   static final int MAX_SEGMENTS = 64;
 
   /** The OData system query options the gateway forwards; any other query parameter is refused. */

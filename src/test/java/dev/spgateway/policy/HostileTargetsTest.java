@@ -104,6 +104,7 @@ class HostileTargetsTest {
       GET    | /graph/v1.0/drives/b!x/root:/a%3Ab:/content           |                          | 400 | encoded delimiter
       GET    | http://127.0.0.1/graph/v1.0/users                     |                          | 400 | origin-form
       GET    | /graph/v1.0/users/LONG                                |                          | 400 | longer than 2048
+      GET    | /graph/v1.0/users?$filter=LONG                        |                          | 400 | longer than 3072
       GET    | /graph/v1.0/users?$select=id&$select=mail             |                          | 400 | given twice
       GET    | /graph/v1.0/users?$SELECT=id                          |                          | 400 | as '$select'
       GET    | /graph/v1.0/users?select=id                           |                          | 400 | read as '$select'
@@ -142,7 +143,7 @@ class HostileTargetsTest {
       """)
   void isRefusedAndNothingReachesTheUpstream(String method, String target, String body, int status, String reason) {
     int before = upstreamSaw.size();
-    Response response = send(method, target.replace("GUID", GUID).replace("LONG", "a".repeat(2100)), body);
+    Response response = send(method, target.replace("GUID", GUID).replace("LONG", "a".repeat(3100)), body);
     assertThat(response.status()).isEqualTo(status);
     JsonObject problem = new JsonObject(response.body());
     assertThat(problem.getString("type")).startsWith("urn:sp-gateway:problem:");
