@@ -97,7 +97,7 @@ public final class PolicyEngine implements RoutePolicy {
       if (first == null) first = denied;
     }
     return first != null ? first : new Deny(Refusal.DENIED, "no rule of caller '" + caller + "' allows "
-        + request.method() + " /" + String.join("/", target.segments()) + " on '" + request.upstream() + "'");
+        + request.method() + " " + target.path() + " on '" + request.upstream() + "'");
   }
 
   private static Decision.Allow allow(CompiledRule rule, PolicyRequest request, CanonicalTarget target) {
@@ -114,10 +114,12 @@ public final class PolicyEngine implements RoutePolicy {
   public Explanation explain(String caller, PolicyRequest request) {
     Decision decision = decide(caller, request);
     List<CompiledRule> all = rules.getOrDefault(caller, List.of());
+    String method = request.method().equals("HEAD") ? "GET" : request.method();
     if (decision instanceof Decision.Allow allow) {
       String[] segments = TargetCanonicalizer.canonicalize(request.target()).segments();
-      CompiledRule rule = all.stream().filter(r -> r.id().equals(allow.ruleId()) && r.matchesPath(segments)).findFirst()
-          .orElseThrow();
+      CompiledRule rule = all.stream()
+          .filter(r -> r.id().equals(allow.ruleId()) && r.method().equals(method) && r.matchesPath(segments))
+          .findFirst().orElseThrow();
       return new Explanation(decision, List.of(new RuleNote(rule.id(), rule.describe(), "allows it; forwarded as "
           + allow.target())));
     }
@@ -127,7 +129,6 @@ public final class PolicyEngine implements RoutePolicy {
     } catch (BadTarget e) {
       return new Explanation(decision, List.of());
     }
-    String method = request.method().equals("HEAD") ? "GET" : request.method();
     List<RuleNote> notes = all.stream()
         .filter(rule -> rule.upstream().equals(request.upstream()))
         .sorted(Comparator.comparingInt((CompiledRule rule) -> -rule.matchedSegments(target.segments())

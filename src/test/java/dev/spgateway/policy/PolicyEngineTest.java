@@ -197,6 +197,8 @@ class PolicyEngineTest {
       assertThat(note.id()).isEqualTo("routes[0].allow[1]");
       assertThat(note.note()).isEqualTo("the path matches, but the rule is for GET");
     });
+    var patch = ENGINE.explain(CALLER, new PolicyRequest("PATCH", "graph", "/v1.0/users/42", "application/json", 2));
+    assertThat(patch.rules()).singleElement().satisfies(note -> assertThat(note.rule()).isEqualTo("PATCH /v1.0/users/{id}"));
     var allowed = ENGINE.explain(CALLER, new PolicyRequest("GET", "crm", "/api/data/v9.2/accounts(" + GUID + ")", null, 0));
     assertThat(allowed.rules()).singleElement().satisfies(note -> assertThat(note.rule())
         .isEqualTo("GET /api/data/v9.2/accounts({id:key})"));
