@@ -6,7 +6,7 @@ import static dev.spgateway.config.ConfigPaths.index;
 import dev.spgateway.config.ConfigException.ConfigProblem;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.policy.RouteConfig;
-import dev.spgateway.policy.RouteRule;
+import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.proxy.UpstreamConfig;
 import dev.spgateway.ratelimit.CallerLimits;
 import dev.spgateway.ratelimit.RateLimitConfig;
@@ -201,22 +201,13 @@ final class ConfigValidator {
 
   private void route(String path, RouteConfig route) {
     if (route == null) {
-      add(path, "is empty; give upstream, as and allow");
+      add(path, "is empty; give upstream, as and allow (or entitySets)");
       return;
     }
     known(field(path, "upstream"), route.upstream(), "upstream", config.upstreams().keySet());
     known(field(path, "as"), route.as(), "service principal", config.servicePrincipals().keySet());
-    if (route.allow() == null || route.allow().isEmpty()) {
-      add(field(path, "allow"), "is empty; list what the caller may do, e.g. [\"GET /v1.0/users/{id}\"]");
-      return;
-    }
-    for (int i = 0; i < route.allow().size(); i++) {
-      try {
-        RouteRule.parse("", route.allow().get(i));
-      } catch (IllegalArgumentException e) {
-        add(index(field(path, "allow"), i), e.getMessage());
-      }
-    }
+    UpstreamConfig upstream = route.upstream() == null ? null : config.upstreams().get(route.upstream());
+    PolicyEngine.check(route, upstream == null ? null : upstream.kind(), (where, message) -> add(field(path, where), message));
   }
 
   private void known(String path, String value, String what, java.util.Set<String> names) {

@@ -15,8 +15,8 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
 import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
-import dev.spgateway.policy.TemplateRoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Upstreams;
@@ -103,7 +103,7 @@ public final class Gateway {
             .compose(secrets -> {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
-              RoutePolicy policy = new TemplateRoutePolicy(config.callers());
+              RoutePolicy policy = new PolicyEngine(config.callers(), config.upstreams());
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.callers()), policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
                   tokens, new Forwarder(upstreamClient), resources.audit(), registry);

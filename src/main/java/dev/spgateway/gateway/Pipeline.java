@@ -119,6 +119,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** May this caller do this, and as which service principal? A {@code $batch} is judged sub-request by sub-request. */
   private Future<Void> authorize(Exchange exchange) {
     HttpServerRequest request = exchange.request;
+    for (String header : PolicyRequest.METHOD_OVERRIDE_HEADERS) {
+      if (request.headers().contains(header)) {
+        return Future.failedFuture(new Rejection(400, "method-override", "the " + header + " header asks the upstream for "
+            + "another method than the one judged; send the request with its real method instead"));
+      }
+    }
     if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
     Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
         exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE), declaredLength(request)));

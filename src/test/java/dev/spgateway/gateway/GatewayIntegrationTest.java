@@ -152,7 +152,11 @@ class GatewayIntegrationTest {
           routes:
             - { upstream: graph, as: finance, allow: [ "GET /v1.0/users/{id}", "POST /v1.0/users/{id}/sendMail" ] }
             - { upstream: crm, as: finance, allow: [ "GET /api/data/v9.2/WhoAmI" ] }
-            - { upstream: echo, as: finance, allow: [ "POST /echo", "GET /silent" ] }
+            - upstream: echo
+              as: finance
+              allow:
+                - { rule: "POST /echo", body: { maxBytes: 16777216, contentTypes: [ "*/*" ], unknownLength: true } }
+                - "GET /silent"
             - { upstream: gone, as: finance, allow: [ "GET /anything" ] }
         report-script:
           apiKey: { sha256: "${FOREIGN_KEY_SHA256}" }

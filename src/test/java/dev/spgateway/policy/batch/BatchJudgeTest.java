@@ -17,7 +17,9 @@ import dev.spgateway.policy.Decision.SubRequest;
 import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RouteConfig;
 import dev.spgateway.policy.RoutePolicy;
-import dev.spgateway.policy.TemplateRoutePolicy;
+import dev.spgateway.policy.AllowRule;
+import dev.spgateway.policy.PolicyEngine;
+import dev.spgateway.policy.QueryRules;
 import dev.spgateway.proxy.UpstreamConfig;
 import dev.spgateway.proxy.UpstreamConfig.UpstreamKind;
 import io.vertx.core.buffer.Buffer;
@@ -35,32 +37,41 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Both batch formats read and judged against the real {@link TemplateRoutePolicy}. */
+/** Both batch formats read and judged against the real {@link PolicyEngine}. */
 class BatchJudgeTest {
 
   static final String NEW = MultipartBatchParser.NEW_ENTITY_KEY;
   static final String ACCOUNT = "6f1c2f3e-0b1a-4c2d-9e8f-7a6b5c4d3e2f";
 
-  final RoutePolicy template = new TemplateRoutePolicy(Map.of(
+  static final Map<String, UpstreamConfig> UPSTREAMS = Map.of(
+      "graph", new UpstreamConfig(URI.create("https://graph.microsoft.com"), UpstreamKind.graph, null, null, null),
+      "crm", new UpstreamConfig(URI.create("http://127.0.0.1:8081"), UpstreamKind.dataverse,
+          "https://contoso.crm.dynamics.com", null, null));
+
+  final RoutePolicy template = new PolicyEngine(Map.of(
       "flow", new CallerConfig(new ApiKeyConfig("x"), List.of(
-          new RouteConfig("graph", "finance", List.of("GET /v1.0/users/{id}", "POST /v1.0/users/{id}/sendMail",
+          route("graph", "finance", List.of("GET /v1.0/users/{id}", "POST /v1.0/users/{id}/sendMail",
               "GET /beta/users/{id}")),
-          new RouteConfig("graph", "hr", List.of("GET /v1.0/groups/{id}")),
-          new RouteConfig("crm", "finance", List.of("GET /api/data/v9.2/accounts", "POST /api/data/v9.2/accounts",
-              "PATCH /api/data/v9.2/{record}", "POST /api/data/v9.2/{record}/contact_customer_accounts")))),
+          route("graph", "hr", List.of("GET /v1.0/groups/{id}")),
+          route("crm", "finance", List.of("GET /api/data/v9.2/accounts", "POST /api/data/v9.2/accounts",
+              "PATCH /api/data/v9.2/accounts({id:key})", "POST /api/data/v9.2/accounts({id:key})/contact_customer_accounts")))),
       "fixed", new CallerConfig(new ApiKeyConfig("y"), List.of(
-          new RouteConfig("crm", "finance", List.of("POST /api/data/v9.2/accounts",
-              "PATCH /api/data/v9.2/accounts(" + ACCOUNT + ")"))))));
+          route("crm", "finance", List.of("POST /api/data/v9.2/accounts",
+              "PATCH /api/data/v9.2/accounts(" + ACCOUNT + ")"))))), UPSTREAMS);
+
   /** What the judge asked the policy, to see how references and relative URLs were resolved. */
   final List<PolicyRequest> asked = new CopyOnWriteArrayList<>();
   final RoutePolicy recording = (caller, request) -> {
     asked.add(request);
     return template.decide(caller, request);
   };
-  final BatchJudge judge = new BatchJudge(recording, new BatchConfig(256L * 1024), Map.of(
-      "graph", new UpstreamConfig(URI.create("https://graph.microsoft.com"), UpstreamKind.graph, null, null, null),
-      "crm", new UpstreamConfig(URI.create("http://127.0.0.1:8081"), UpstreamKind.dataverse,
-          "https://contoso.crm.dynamics.com", null, null)));
+  final BatchJudge judge = new BatchJudge(recording, new BatchConfig(256L * 1024), UPSTREAMS);
+
+  /** A route whose rules allow {@code $select}, as a flow reading accounts would have. */
+  static RouteConfig route(String upstream, String as, List<String> rules) {
+    QueryRules select = new QueryRules(true, false, false, null, false, false, false, false, false, null);
+    return new RouteConfig(upstream, as, rules.stream().map(AllowRule::of).toList(), null, null, select, null);
+  }
 
   Decision graph(String body) {
     return judge.judge("flow", "graph", "POST", "/v1.0/$batch", "application/json", Buffer.buffer(body));

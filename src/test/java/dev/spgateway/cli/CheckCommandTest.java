@@ -1,0 +1,69 @@
+package dev.spgateway.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code sp-gateway check}: what an operator sees, and the exit codes scripts rely on (0 allowed, 2 denied, 1 bad config). */
+class CheckCommandTest {
+
+  static final String EXAMPLE = "config/gateway.example.yaml";
+
+  final StringWriter out = new StringWriter();
+  final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    CommandLine commandLine = Main.commandLine();
+    commandLine.setOut(new PrintWriter(out, true));
+    commandLine.setErr(new PrintWriter(err, true));
+    return commandLine.execute(args);
+  }
+
+  @Test
+  void anAllowedRequestPrintsTheRuleAndWhatIsForwarded() {
+    int code = run("check", "--config", EXAMPLE, "--as", "invoice-flow", "GET /graph/V1.0/Users/alice%40contoso.com?$select=id");
+    assertThat(code).isZero();
+    assertThat(out.toString()).contains("ALLOWED by routes[0].allow[0]", "rule: GET /v1.0/users/{id}",
+        "as GET /v1.0/users/alice@contoso.com?$select=id, acting as service principal 'finance'");
+  }
+
+  @Test
+  void aDeniedRequestPrintsWhyAndTheNearestRules() {
+    int code = run("check", "--config", EXAMPLE, "--as", "account-sync-script",
+        "DELETE /crm-prod/api/data/v9.2/accounts(00000000-0000-0000-0000-000000000001)");
+    assertThat(code).isEqualTo(CheckCommand.DENIED);
+    assertThat(out.toString())
+        .contains("DENIED (403 route-denied): no rule of caller 'account-sync-script' allows DELETE")
+        .contains("nearest rules:", "routes[0].entitySets.accounts.update  PATCH /api/data/v9.2/accounts({id:key})",
+            "the path matches, but the rule is for PATCH");
+  }
+
+  @Test
+  void anAmbiguousTargetIsA400WithTheReason() {
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "GET /graph/v1.0/users/%2e%2e/groups"))
+        .isEqualTo(CheckCommand.DENIED);
+    assertThat(out.toString()).contains("DENIED (400 bad-target): the path contains an encoded '.' (%2E)");
+  }
+
+  @Test
+  void theConfigAloneIsValidatedAndBroadRulesAreWarnedAbout() {
+    assertThat(run("check", "--config", EXAMPLE)).isZero();
+    assertThat(out.toString()).contains("OK (2 service principals, 2 upstreams, 2 callers)",
+        "warning: callers.invoice-flow.routes[0].allow[2]: 'GET /v1.0/drives/{drive}/root:/Invoices/**' reaches everything below");
+  }
+
+  @Test
+  void aBrokenRuleIsABadConfigNamingThePath(@TempDir Path dir) throws Exception {
+    Path broken = Files.writeString(dir.resolve("broken.yaml"),
+        Files.readString(Path.of(EXAMPLE)).replace("\"GET /api/data/v9.2/WhoAmI\"", "\"POST /api/data/v9.2/$batch\""));
+    assertThat(run("check", "--config", broken.toString(), "--as", "invoice-flow", "GET /graph/v1.0/users")).isEqualTo(Main.BAD_CONFIG);
+    assertThat(err.toString()).contains("callers.account-sync-script.routes[0].allow[0]",
+        "batches are judged per sub-request; allow the sub-requests' routes instead");
+  }
+}
