@@ -6,6 +6,10 @@ import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.PolicyRequest;
+import dev.spgateway.policy.batch.BatchJudge;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -33,6 +37,12 @@ final class CheckCommand implements Callable<Integer> {
 
   @Option(names = "--as", paramLabel = "CALLER", description = "the caller to judge the request for")
   String caller;
+
+  @Option(names = "--body", paramLabel = "FILE", description = "the request's body: a $batch is judged sub-request by sub-request")
+  Path body;
+
+  @Option(names = "--content-type", paramLabel = "TYPE", description = "the body's Content-Type (default application/json)")
+  String contentType = "application/json";
 
   @Parameters(arity = "0..1", paramLabel = "REQUEST", description = "\"METHOD /upstream/path?query\", as the caller would send it")
   String request;
@@ -69,19 +79,52 @@ final class CheckCommand implements Callable<Integer> {
       out.println("DENIED (400): write the request as \"GET /upstream/path?query\", e.g. \"GET /graph/v1.0/users/{id}\"");
       return DENIED;
     }
-    PolicyEngine.Explanation explanation = policy.explain(caller, new PolicyRequest(parts[0].toUpperCase(Locale.ROOT),
-        target.substring(1, slash), target.substring(slash), null, 0));
+    String method = parts[0].toUpperCase(Locale.ROOT);
+    String upstream = target.substring(1, slash);
+    String upstreamTarget = target.substring(slash);
+    Buffer content;
+    try {
+      content = body == null ? null : Buffer.buffer(Files.readAllBytes(body));
+    } catch (IOException e) {
+      spec.commandLine().getErr().println("cannot read the body file '" + body + "': " + e.getMessage());
+      return Main.BAD_CONFIG;
+    }
+    BatchJudge batches = new BatchJudge(policy, loaded.batch(), loaded.upstreams());
+    if (batches.isBatch(upstream, upstreamTarget)) return judgeBatch(out, batches, method, upstream, upstreamTarget, content);
+    PolicyEngine.Explanation explanation = policy.explain(caller, new PolicyRequest(method, upstream, upstreamTarget,
+        content == null ? null : contentType, content == null ? 0 : content.length()));
     if (explanation.decision() instanceof Decision.Allow allow) {
       out.printf("ALLOWED by %s%n", allow.ruleId());
       explanation.rules().forEach(rule -> out.printf("  rule: %s%n", rule.rule()));
       out.printf("  forwarded to '%s' as %s %s, acting as service principal '%s'%n", allow.upstream(),
-          parts[0].toUpperCase(Locale.ROOT), allow.target(), allow.servicePrincipal());
+          method, allow.target(), allow.servicePrincipal());
       return 0;
     }
     Decision.Deny deny = (Decision.Deny) explanation.decision();
     out.printf("DENIED (%d %s): %s%n", deny.refusal().status(), deny.refusal().problemType(), deny.reason());
     if (!explanation.rules().isEmpty()) out.println("nearest rules:");
     explanation.rules().forEach(rule -> out.printf("  %s  %s%n      %s%n", rule.id(), rule.rule(), rule.note()));
+    return DENIED;
+  }
+
+  /** A batch is judged as the gateway judges it: every sub-request, and refused as a whole if one is. */
+  private int judgeBatch(PrintWriter out, BatchJudge batches, String method, String upstream, String target,
+      Buffer content) {
+    if (content == null) {
+      out.println("DENIED: a $batch is judged by its sub-requests; give the batch body with --body FILE "
+          + "(and --content-type 'multipart/mixed; boundary=...' for Dataverse)");
+      return DENIED;
+    }
+    Decision.Deny early = batches.beforeBody(upstream, method, target, contentType, content.length());
+    Decision decision = early != null ? early : batches.judge(caller, upstream, method, target, contentType, content);
+    if (decision instanceof Decision.Allow allow) {
+      out.printf("ALLOWED: all %d sub-requests, acting as service principal '%s'%n", allow.requests(),
+          allow.servicePrincipal());
+      allow.batch().forEach(sub -> out.printf("  %s  %s %s  by %s%n", sub.id(), sub.method(), sub.path(), sub.ruleId()));
+      return 0;
+    }
+    Decision.Deny deny = (Decision.Deny) decision;
+    out.printf("DENIED (%d %s): %s%n", deny.refusal().status(), deny.refusal().problemType(), deny.reason());
     return DENIED;
   }
 }

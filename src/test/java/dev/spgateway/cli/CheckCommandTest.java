@@ -66,4 +66,29 @@ class CheckCommandTest {
     assertThat(err.toString()).contains("callers.account-sync-script.routes[0].allow[0]",
         "batches are judged per sub-request; allow the sub-requests' routes instead");
   }
+
+  @Test
+  void aBatchBodyIsJudgedSubRequestBySubRequest(@TempDir Path dir) throws Exception {
+    Path allowed = Files.writeString(dir.resolve("allowed.json"), """
+        {"requests":[{"id":"1","method":"GET","url":"/users/alice@contoso.com?$select=id"},
+                     {"id":"2","method":"GET","url":"/users/bob@contoso.com"}]}""");
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "--body", allowed.toString(),
+        "POST /graph/v1.0/$batch")).isZero();
+    assertThat(out.toString()).contains("ALLOWED: all 2 sub-requests, acting as service principal 'finance'",
+        "1  GET /v1.0/users/alice@contoso.com  by routes[0].allow[0]");
+
+    Path denied = Files.writeString(dir.resolve("denied.json"), """
+        {"requests":[{"id":"1","method":"GET","url":"/users/alice@contoso.com"},
+                     {"id":"2","method":"DELETE","url":"/users/bob@contoso.com"}]}""");
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "--body", denied.toString(),
+        "POST /graph/v1.0/$batch")).isEqualTo(CheckCommand.DENIED);
+    assertThat(out.toString()).contains("DENIED (403 batch-denied)", "'2'");
+  }
+
+  @Test
+  void aBatchWithoutItsBodyCannotBeJudged() {
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "POST /graph/v1.0/$batch"))
+        .isEqualTo(CheckCommand.DENIED);
+    assertThat(out.toString()).contains("give the batch body with --body FILE");
+  }
 }
