@@ -9,6 +9,7 @@ import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RoutePolicy;
+import dev.spgateway.policy.UnjudgedHeaders;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.policy.batch.BoundedBody;
 import dev.spgateway.proxy.Forwarder;
@@ -119,11 +120,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** May this caller do this, and as which service principal? A {@code $batch} is judged sub-request by sub-request. */
   private Future<Void> authorize(Exchange exchange) {
     HttpServerRequest request = exchange.request;
-    for (String header : PolicyRequest.METHOD_OVERRIDE_HEADERS) {
-      if (request.headers().contains(header)) {
-        return Future.failedFuture(new Rejection(400, "method-override", "the " + header + " header asks the upstream for "
-            + "another method than the one judged; send the request with its real method instead"));
-      }
+    for (String header : request.headers().names()) {
+      UnjudgedHeaders.Refusal refusal = UnjudgedHeaders.refusal(header);
+      if (refusal != null) return Future.failedFuture(new Rejection(400, refusal.problemType(), refusal.reason()));
     }
     if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
     Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),

@@ -10,13 +10,4 @@ package dev.spgateway.policy;
  * @param contentType the {@code Content-Type} header, or {@code null}
  * @param contentLength the body's declared length, {@code 0} for none, {@code -1} when not declared (chunked)
  */
-public record PolicyRequest(String method, String upstream, String target, String contentType, long contentLength) {
-
-  /**
-   * Headers that ask a server to act with another method than the request line's ("verb tunnelling":
-   * OData's {@code X-HTTP-Method}, OneDrive's and Graph's {@code X-HTTP-Method-Override}). The policy
-   * judges the request line's method, so a request carrying one of these is refused before it is judged.
-   */
-  public static final java.util.List<String> METHOD_OVERRIDE_HEADERS =
-      java.util.List.of("x-http-method", "x-http-method-override", "x-method-override");
-}
+public record PolicyRequest(String method, String upstream, String target, String contentType, long contentLength) {}

@@ -153,15 +153,20 @@ class HostileTargetsTest {
     refused.put(problem.getString("requestId"), status);
   }
 
-  /** POST is allowed on sendMail; a header asking the upstream to treat it as a DELETE must not get through. */
+  /**
+   * POST is allowed on sendMail; a header asking the upstream to treat it as a DELETE, or to act as another
+   * Dataverse user, must not get through.
+   */
   @ParameterizedTest(name = "{0}")
-  @CsvSource({"X-HTTP-Method", "X-HTTP-Method-Override", "X-Method-Override"})
-  void verbTunnellingHeadersAreRefused(String header) {
+  @CsvSource({"X-HTTP-Method: DELETE, method-override", "X-HTTP-Method-Override: DELETE, method-override",
+      "X-Method-Override: DELETE, method-override", "MSCRMCallerID: 00000000-0000-0000-0000-000000000001, impersonation",
+      "CallerObjectId: 00000000-0000-0000-0000-000000000001, impersonation"})
+  void headersThatChangeWhatWasJudgedAreRefused(String header, String problemType) {
     int before = upstreamSaw.size();
-    Response response = send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}", header + ": DELETE");
+    Response response = send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}", header);
     assertThat(response.status()).isEqualTo(400);
     JsonObject problem = new JsonObject(response.body());
-    assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:method-override");
+    assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:" + problemType);
     assertThat(upstreamSaw).hasSize(before);
     refused.put(problem.getString("requestId"), 400);
     assertThat(send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}").status())

@@ -1,5 +1,6 @@
 package dev.spgateway.policy.batch;
 
+import dev.spgateway.policy.UnjudgedHeaders;
 import java.util.Locale;
 import java.util.Set;
 
@@ -7,21 +8,22 @@ import java.util.Set;
 final class SubRequestHeaders {
 
   /**
-   * Credentials are the gateway's to add, and impersonation would make the service principal act as someone
-   * the policy never judged; sub-requests carrying either are refused, not cleaned, as their bytes are forwarded.
+   * Credentials are the gateway's to add; sub-requests carrying them are refused, not cleaned, as their bytes are
+   * forwarded.
    */
-  private static final Set<String> REFUSED = Set.of("authorization", "proxy-authorization", "cookie", "x-api-key",
-      "mscrmcallerid", "callerobjectid");
+  private static final Set<String> CREDENTIALS = Set.of("authorization", "proxy-authorization", "cookie", "x-api-key");
 
   private SubRequestHeaders() {}
 
   /** Refuses a header the gateway must not forward inside a batch; {@code where} names the sub-request. */
   static void check(String name, String where) {
     String lower = name.toLowerCase(Locale.ROOT);
-    if (REFUSED.contains(lower)) {
+    if (CREDENTIALS.contains(lower)) {
       throw new BatchException(where + " carries a " + name + " header; the gateway adds the service principal's"
-          + " token itself and does not forward credentials or impersonation inside a batch");
+          + " token itself and does not forward credentials inside a batch");
     }
+    UnjudgedHeaders.Refusal unjudged = UnjudgedHeaders.refusal(name);
+    if (unjudged != null) throw new BatchException(where + ": " + unjudged.reason());
     if (lower.equals("host")) {
       throw new BatchException(where + " carries a Host header; a batch addresses only its own host");
     }

@@ -140,6 +140,9 @@ class BatchJudgeTest {
         Arguments.of("[]", "must be a JSON object"),
         Arguments.of("{\"requests\":" + "[".repeat(5000) + "]".repeat(5000) + "}", "not valid JSON"),
         Arguments.of("{\"requests\":[]}", "non-empty \"requests\""),
+        Arguments.of("{\"requests\":[{\"id\":\"1\",\"method\":\"POST\",\"url\":\"/users/1/sendMail\","
+            + "\"headers\":{\"Content-Type\":\"application/json\",\"X-HTTP-Method-Override\":\"DELETE\"},\"body\":{}}]}",
+            "X-HTTP-Method-Override header asks the upstream for another method"),
         Arguments.of(twentyOne, "21 requests; Graph accepts at most 20"),
         Arguments.of("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users/1\",\"url\":\"/users/1/manager\"}]}",
             "a key appears twice"),
