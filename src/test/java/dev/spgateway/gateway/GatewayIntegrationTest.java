@@ -12,6 +12,7 @@ import dev.spgateway.sandbox.JwksBearerVerifier;
 import dev.spgateway.sandbox.KeyVaultStandIn;
 import dev.spgateway.sandbox.ReceivedRequest;
 import dev.spgateway.sandbox.SelfSignedTls;
+import dev.spgateway.testing.TeeStream;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -439,28 +440,4 @@ class GatewayIntegrationTest {
     String payload = authorization.substring("Bearer ".length()).split("\\.")[1];
     return new JsonObject(new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8));
   }
-
-  /** Writes to both streams: the test reads what was logged, surefire still keeps it. */
-  static final class TeeStream extends java.io.OutputStream {
-    private final java.io.OutputStream first;
-    private final java.io.OutputStream second;
-
-    TeeStream(java.io.OutputStream first, java.io.OutputStream second) {
-      this.first = first;
-      this.second = second;
-    }
-
-    @Override
-    public synchronized void write(int b) throws java.io.IOException {
-      first.write(b);
-      second.write(b);
-    }
-
-    @Override
-    public synchronized void write(byte[] b, int off, int len) throws java.io.IOException {
-      first.write(b, off, len);
-      second.write(b, off, len);
-    }
-  }
-
 }

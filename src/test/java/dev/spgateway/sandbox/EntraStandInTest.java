@@ -1,5 +1,6 @@
 package dev.spgateway.sandbox;
 
+import dev.spgateway.testing.MutableClock;
 import static dev.spgateway.testing.Await.await;
 import static dev.spgateway.testing.Await.awaitFailure;
 import static org.assertj.core.api.Assertions.assertThat;
