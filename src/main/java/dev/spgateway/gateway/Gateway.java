@@ -4,7 +4,7 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.spgateway.admin.AdminServer;
 import dev.spgateway.audit.AuditLog;
-import dev.spgateway.audit.JsonLinesAuditLog;
+import dev.spgateway.audit.AuditWriter;
 import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.credential.KeyVaultClients;
 import dev.spgateway.credential.KeyVaultConfig;
@@ -60,7 +60,7 @@ public final class Gateway {
   /** Starts a gateway; fails, naming what to fix, when a secret cannot be read or a port is taken. */
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry) {
     return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            JsonLinesAuditLog.open(config.audit(), registry)))
+            AuditWriter.open(config.audit(), clientIds(config), registry)))
         .compose(resources -> start(vertx, config, registry, resources));
   }
 
@@ -101,6 +101,14 @@ public final class Gateway {
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
+  }
+
+  private static java.util.Map<String, String> clientIds(GatewayConfig config) {
+    java.util.Map<String, String> ids = new java.util.HashMap<>();
+    config.servicePrincipals().forEach((name, sp) -> {
+      if (sp != null && sp.clientId() != null) ids.put(name, sp.clientId());
+    });
+    return ids;
   }
 
   /** Every secret the config names, read once from Key Vault. */

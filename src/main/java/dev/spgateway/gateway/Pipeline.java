@@ -2,6 +2,7 @@ package dev.spgateway.gateway;
 
 import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditRecord;
+import dev.spgateway.audit.EndAfter;
 import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeyAuthenticator;
@@ -16,12 +17,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyResponse;
 import java.nio.channels.ClosedChannelException;
+import java.util.List;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -39,6 +43,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   private static final String PROBLEM_TYPE_PREFIX = "urn:sp-gateway:problem:";
   private static final int CLIENT_CLOSED_REQUEST = 499;
+  private static final Rejection AUDIT_UNAVAILABLE = new Rejection(503, "audit-unavailable",
+      "the gateway cannot write its audit log right now, so it takes no requests; try again shortly", "1");
 
   private final ApiKeyAuthenticator authenticator;
   private final RoutePolicy policy;
@@ -66,6 +72,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     // Vert.x calls the end handler for a dropped connection too; record() asks the response what happened.
     response.endHandler(ended -> record(exchange));
     response.closeHandler(closed -> record(exchange));
+    if (!audit.admits()) {
+      // No record for this refusal: the audit log cannot take one. It counts it, and records the count on recovery.
+      exchange.recorded = true;
+      reject(exchange, AUDIT_UNAVAILABLE);
+      return;
+    }
     try {
       identify(exchange);
       readTarget(exchange);
@@ -78,6 +90,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
+        .compose(upstreamResponse -> holdEndForAudit(exchange, upstreamResponse))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {
           // A caller that hung up is not the gateway failing: the close handler records it.
@@ -162,6 +175,21 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     });
   }
 
+  /**
+   * Strict audit: the response is completed only once its record is on disk. A streamed body's end
+   * waits for it; a response without a body is recorded before it is sent.
+   */
+  private Future<ProxyResponse> holdEndForAudit(Exchange exchange, ProxyResponse upstreamResponse) {
+    if (!audit.strict()) return Future.succeededFuture(upstreamResponse);
+    Body body = upstreamResponse.getBody();
+    if (body == null) return recordDurably(exchange, upstreamResponse.getStatusCode(), 0).map(upstreamResponse);
+    HttpServerResponse response = exchange.request.response();
+    upstreamResponse.setBody(Body.body(new EndAfter(body.stream(),
+        () -> recordDurably(exchange, response.getStatusCode(), response.bytesWritten())), body.length(),
+        body.mediaType()));
+    return Future.succeededFuture(upstreamResponse);
+  }
+
   /** Maps what went wrong to what the caller is told; messages of these failures never hold secrets. */
   private static Rejection asRejection(Throwable failure) {
     if (failure instanceof Rejection rejection) return rejection;
@@ -197,17 +225,33 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .putHeader("content-type", "application/problem+json");
     if (rejection.status() == 401) response.putHeader("www-authenticate", "ApiKey header=\"" + ApiKeys.HEADER + "\"");
     if (rejection.retryAfterSeconds() != null) response.putHeader("retry-after", rejection.retryAfterSeconds());
-    response.end(problem.toBuffer());
+    Buffer body = problem.toBuffer();
+    if (!audit.strict() || exchange.recorded) {
+      response.end(body);
+      return;
+    }
+    recordDurably(exchange, rejection.status(), body.length()).onComplete(durable -> response.end(body));
   }
 
   /** Leaves the one audit record of this exchange, when the response ended or the connection went away. */
   private void record(Exchange exchange) {
     if (exchange.recorded) return;
-    exchange.recorded = true;
     HttpServerResponse response = exchange.request.response();
     boolean completed = response.ended() && !response.closed();
     // Nothing was sent when the caller hung up first: 499, as nginx says, rather than a 200 never seen.
     int status = completed || response.headWritten() ? response.getStatusCode() : CLIENT_CLOSED_REQUEST;
+    audit.append(auditRecord(exchange, status, completed, response.bytesWritten()));
+  }
+
+  /** Strict audit: the record of a response about to complete with {@code status}, once it is on disk. */
+  private Future<Void> recordDurably(Exchange exchange, int status, long bytesOut) {
+    return audit.appendDurably(auditRecord(exchange, status, true, bytesOut));
+  }
+
+  private AuditRecord auditRecord(Exchange exchange, int status, boolean completed, long bytesOut) {
+    exchange.recorded = true;
+    exchange.bytesIn = exchange.request.bytesRead();
+    exchange.bytesOut = bytesOut;
     Rejection rejection = exchange.rejection;
     String outcome = rejection != null ? (rejection.status() < 500 ? "denied" : "failed")
         : completed ? "forwarded" : "failed";
@@ -215,7 +259,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         : completed ? null : "the connection closed before the response was complete";
     String caller = exchange.caller == null ? null : exchange.caller.name();
     Decision.Allow allow = exchange.allow;
-    audit.append(new AuditRecord(
+    metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+    return new AuditRecord(
         exchange.startTime,
         exchange.requestId,
         caller,
@@ -223,22 +268,33 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         allow == null ? null : allow.servicePrincipal(),
         exchange.upstreamName,
         exchange.request.method().name(),
-        exchange.allow != null ? path(exchange.allow.target()) : exchange.request.path(),
+        allow != null ? path(allow.target()) : exchange.request.path(),
+        exchange.queryOptions,
+        allow == null ? null : query(allow.target()),
         allow == null ? null : allow.ruleId(),
         outcome,
         rejection == null ? null : rejection.type(),
         reason,
+        exchange.rateLimit,
         status,
+        exchange.bytesIn,
+        exchange.bytesOut,
         millis(System.nanoTime() - exchange.startNanos),
         exchange.tokenNanos < 0 ? null : millis(exchange.tokenNanos),
         exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
-        exchange.upstreamRequestId));
-    metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+        exchange.upstreamRequestId,
+        allow == null ? List.of() : allow.batch().stream()
+            .map(sub -> new AuditRecord.SubRequest(sub.id(), sub.method(), sub.path(), sub.ruleId())).toList());
   }
 
   private static String path(String target) {
     int question = target.indexOf('?');
     return question < 0 ? target : target.substring(0, question);
+  }
+
+  private static String query(String target) {
+    int question = target.indexOf('?');
+    return question < 0 ? null : target.substring(question + 1);
   }
 
   private static double millis(long nanos) {
