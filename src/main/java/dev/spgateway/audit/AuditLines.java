@@ -118,11 +118,10 @@ public final class AuditLines {
         json.writeEndArray();
       }
       json.writeStringField("prev", prev);
-      json.flush();
+      json.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot happen: writing to memory", e);
     }
-    buffer.write('}');
     byte[] body = buffer.toByteArray();
     String hash = HexFormat.of().formatHex(sha256.digest(body));
     buffer.reset();

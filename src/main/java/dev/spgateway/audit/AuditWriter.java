@@ -12,6 +12,7 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -69,6 +70,8 @@ public final class AuditWriter implements AuditLog {
   private final Promise<Void> closed = Promise.promise();
   private volatile boolean available = true;
   private volatile boolean closing;
+  private final java.util.concurrent.atomic.AtomicBoolean refusing = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile Instant refusingSince;
 
   // Owned by the writer thread.
   private FileChannel channel;
@@ -80,7 +83,8 @@ public final class AuditWriter implements AuditLog {
   private Instant last;
   private long lastSyncNanos = System.nanoTime();
   private boolean synced = true;
-  private Instant unavailableSince;
+  /** How many records of the current batch are written: a failed write resumes after them. */
+  private int done;
 
   AuditWriter(AuditConfig config, Map<String, String> clientIds, MeterRegistry registry, Disk disk, Clock clock) {
     this.config = config;
@@ -119,7 +123,19 @@ public final class AuditWriter implements AuditLog {
     if (available && waiting.get() < config.queueSize()) return true;
     refused.incrementAndGet();
     refusedCounter.increment();
+    if (refusing.compareAndSet(false, true)) {
+      refusingSince = clock.instant();
+      episodes.increment();
+      LOG.error("The audit log cannot take more records ({}): new requests get 503 audit-unavailable until it can; "
+          + "no record is dropped (see gateway_audit_available, gateway_audit_refused_total)",
+          available ? waiting.get() + " wait for the writer" : "writing fails");
+    }
     return false;
+  }
+
+  /** Whether the last write succeeded (without counting a refusal, as {@link #admits()} does). */
+  boolean writable() {
+    return available;
   }
 
   @Override
@@ -170,15 +186,18 @@ public final class AuditWriter implements AuditLog {
       lastLine = AuditFiles.lastLine(active);
       scanTimes(active);
     }
-    if (lastLine == null) {
-      List<AuditFiles.LogFile> rotated = files.rotated();
-      if (!rotated.isEmpty()) lastLine = AuditFiles.lastLine(rotated.get(rotated.size() - 1).path());
+    List<AuditFiles.LogFile> rotated = files.rotated();
+    if (opened == null) opened = clock.instant();
+    if (!rotated.isEmpty()) {
+      AuditFiles.LogFile newest = rotated.get(rotated.size() - 1);
+      if (lastLine == null) lastLine = AuditFiles.lastLine(newest.path());
+      // Files are ordered by when they were opened: this one must come after the newest rotated one.
+      if (!opened.isAfter(newest.opened())) opened = newest.opened().plusNanos(1000);
     }
     seq = lastLine == null ? 0 : AuditLines.seq(lastLine);
     prev = lastLine == null ? AuditLines.GENESIS : AuditLines.claimedHash(lastLine);
     channel = disk.open(active);
     size = channel.size();
-    if (opened == null) opened = clock.instant();
     applyRetention();
   }
 
@@ -219,6 +238,7 @@ public final class AuditWriter implements AuditLog {
         if (!idle && (synced || !strictWaits)) {
           succeeded(batch);
           batch.clear();
+          done = 0;
           batchWritten = false;
         }
       } catch (IOException e) {
@@ -231,29 +251,43 @@ public final class AuditWriter implements AuditLog {
     finish();
   }
 
-  /** One write for the whole batch; on failure the file is cut back and the chain not advanced. */
+  /**
+   * Writes the batch from where an earlier attempt stopped: one write per file it falls into (it is cut
+   * where the file must rotate). The chain advances only past lines that were written; on failure the
+   * file is cut back to its last whole line.
+   */
   private void write(List<Pending> batch) throws IOException {
-    rotateIfDue();
-    long nextSeq = seq;
-    String nextPrev = prev;
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(batch.size() * 512);
-    for (Pending pending : batch) {
-      byte[] line = lines.line(++nextSeq, pending.record(), nextPrev);
-      nextPrev = AuditLines.claimedHash(new String(line, 0, line.length - 1, java.nio.charset.StandardCharsets.US_ASCII));
-      bytes.writeBytes(line);
+    while (done < batch.size()) {
+      rotateIfDue(0);
+      long nextSeq = seq;
+      String nextPrev = prev;
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      int end = done;
+      for (; end < batch.size(); end++) {
+        byte[] line = lines.line(nextSeq + 1, batch.get(end).record(), nextPrev);
+        if (end > done && size + bytes.size() + line.length > config.maxFileBytes()) break;
+        nextSeq++;
+        nextPrev = AuditLines.claimedHash(new String(line, 0, line.length - 1, StandardCharsets.US_ASCII));
+        bytes.writeBytes(line);
+      }
+      if (size > 0 && size + bytes.size() > config.maxFileBytes()) {
+        rotateIfDue(bytes.size());
+        continue; // rotated: the lines are chained the same, but written to the new file
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
+      try {
+        while (buffer.hasRemaining()) channel.write(buffer);
+      } catch (IOException e) {
+        cutBack();
+        throw e;
+      }
+      size += buffer.limit();
+      seq = nextSeq;
+      prev = nextPrev;
+      synced = false;
+      for (int i = done; i < end; i++) track(batch.get(i).record().time());
+      done = end;
     }
-    ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
-    try {
-      while (buffer.hasRemaining()) channel.write(buffer);
-    } catch (IOException e) {
-      cutBack();
-      throw e;
-    }
-    size += buffer.limit();
-    seq = nextSeq;
-    prev = nextPrev;
-    synced = false;
-    for (Pending pending : batch) track(pending.record().time());
   }
 
   /** Removes a partly written batch, so the file ends in a whole line when writing resumes. */
@@ -279,38 +313,39 @@ public final class AuditWriter implements AuditLog {
       if (pending.context() == null) pending.durable().complete();
       else pending.context().runOnContext(done -> pending.durable().complete());
     }
-    if (!available) recovered();
+    recovered();
   }
 
   private void failed(IOException e) {
-    if (unavailableSince != null) return;
-    unavailableSince = clock.instant();
+    if (!available) return;
     available = false;
-    episodes.increment();
-    LOG.error("Cannot write the audit log {} ({}): new requests get 503 audit-unavailable until it can; "
-        + "no record is dropped (see gateway_audit_available, gateway_audit_refused_total)", files.active(), e.toString());
+    LOG.error("Cannot write the audit log {} ({}); retrying, and refusing new requests meanwhile", files.active(),
+        e.toString());
   }
 
-  /** Writable again: says so, and leaves a record of how many requests were turned away meanwhile. */
+  /** Writing works again and the queue is short: says so, and records how many requests were turned away. */
   private void recovered() {
+    if (!available) {
+      available = true;
+      LOG.warn("The audit log {} is writable again", files.active());
+    }
+    if (!refusing.get() || waiting.get() >= config.queueSize()) return;
+    refusing.set(false);
     long count = refused.getAndSet(0);
     Instant now = clock.instant();
-    LOG.warn("The audit log {} is writable again after {} ms; {} requests were refused meanwhile", files.active(),
-        now.toEpochMilli() - unavailableSince.toEpochMilli(), count);
-    if (count > 0) {
-      AuditRecord summary = new AuditRecord(now, null, null, null, null, null, null, null, null, null, null, "refused",
-          "audit-unavailable", count + " requests were refused with 503 since " + AuditLines.formatTime(unavailableSince)
-          + " because the audit log could not be written", null, 503, 0, 0, 0, null, null, null, null);
-      enqueue(new Pending(summary, null, null));
-    }
-    unavailableSince = null;
-    available = true;
+    LOG.warn("The audit log takes records again; {} requests were refused with 503 since {}", count, refusingSince);
+    if (count == 0) return;
+    enqueue(new Pending(new AuditRecord(now, null, null, null, null, null, null, null, null, null, null, "refused",
+        "audit-unavailable", count + " requests were refused with 503 since " + AuditLines.formatTime(refusingSince)
+        + " because the audit log could not take their records", null, 503, 0, 0, 0, null, null, null, null),
+        null, null));
   }
 
-  private void rotateIfDue() throws IOException {
+  /** Starts a new file when {@code coming} more bytes would not fit, or the day has changed (UTC). */
+  private void rotateIfDue(long coming) throws IOException {
     Instant now = clock.instant();
     boolean newDay = !opened.atZone(ZoneOffset.UTC).toLocalDate().equals(now.atZone(ZoneOffset.UTC).toLocalDate());
-    if (size == 0 || (size < config.maxFileBytes() && !newDay)) return;
+    if (size == 0 || (size + coming <= config.maxFileBytes() && !newDay)) return;
     sync();
     channel.close();
     Path rotated = files.rotatedPath(opened, first, last);
