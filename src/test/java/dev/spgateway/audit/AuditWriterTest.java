@@ -82,8 +82,7 @@ class AuditWriterTest {
     files.rotated().forEach(rotated -> assertThat(rotated.path().toFile().length()).isLessThan(1024 * 1024 + 600_000));
 
     AuditWriter nextDay = writer(config(file), new FlakyDisk(), clock);
-    nextDay.append(record(6001));
-    await(awaitWritten(nextDay, file, 1));
+    await(nextDay.appendDurably(record(6001)));
     int before = files.rotated().size();
     clock.now = Instant.parse("2026-11-23T00:00:01Z");
     nextDay.append(record(6002));
@@ -132,8 +131,7 @@ class AuditWriterTest {
     Path file = dir.resolve("audit.jsonl");
     FlakyDisk disk = new FlakyDisk();
     AuditWriter writer = writer(config(file), disk, Clock.systemUTC());
-    writer.append(record(1));
-    await(awaitWritten(writer, file, 1));
+    await(writer.appendDurably(record(1)));
 
     disk.full = true;
     for (int i = 2; i <= 50; i++) writer.append(record(i));
@@ -188,18 +186,6 @@ class AuditWriterTest {
     await(durable);
     assertThat(Files.readAllLines(file)).hasSize(2);
     await(writer.close());
-  }
-
-  /** Completes once {@code count} lines are in the file (by way of a strict record on a buffered writer). */
-  private static Future<Void> awaitWritten(AuditWriter writer, Path file, int count) {
-    waitFor(() -> {
-      try {
-        return Files.exists(file) && Files.readAllLines(file).size() >= count;
-      } catch (java.io.IOException e) {
-        return false;
-      }
-    });
-    return Future.succeededFuture();
   }
 
   /** Waits for a condition the writer thread makes true; fails after 10 s. */
