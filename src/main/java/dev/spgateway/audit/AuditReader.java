@@ -78,21 +78,23 @@ public final class AuditReader {
     long seen = afterSeq;
     long activeFirstSeq = -1;
     long activeOffset = 0;
+    boolean[] sinkDone = {false};
+    Predicate<Match> guarded = match -> !(sinkDone[0] = !sink.test(match));
     AuditQuery.Compiled compiled = query.compile();
-    while (!stopped.getAsBoolean()) {
+    while (!stopped.getAsBoolean() && !sinkDone[0]) {
       long firstSeq = firstSeq(files.active());
-      Scan scan = new Scan(compiled, seen, false, sink);
       if (firstSeq != activeFirstSeq || firstSeq > seen + 1) {
         // Rotated (or first look): whatever was written since lies in the newest files.
-        seen = Math.max(seen, scan(query, false, seen, sink));
+        long lengthBefore = completeLength(files.active());
+        seen = Math.max(seen, scan(query, false, seen, guarded));
         activeFirstSeq = firstSeq;
-        activeOffset = completeLength(files.active());
+        activeOffset = lengthBefore;
       } else {
+        Scan scan = new Scan(compiled, seen, false, guarded);
         activeOffset = scan.file(files.active(), activeOffset);
-        if (scan.stopped) return;
         seen = Math.max(seen, scan.highestSeq);
       }
-      Thread.sleep(250);
+      if (!sinkDone[0]) Thread.sleep(250);
     }
   }
 
