@@ -4,20 +4,25 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
-import java.util.function.Supplier;
+import java.util.function.LongFunction;
 
 /**
  * A body stream whose end waits for a future: piped into a response, the response is completed only
- * once {@code beforeEnd} has succeeded (strict audit: the record is on disk first). If it fails, the
- * stream fails, and the pipe resets the response rather than completing it.
+ * once {@code beforeEnd} has succeeded (strict audit: the record is on disk first). The last chunk is
+ * held back too, since with a Content-Length the client has the whole response with its last byte,
+ * before any end. If the future fails, the stream fails, and the pipe resets the response.
  */
 public final class EndAfter implements ReadStream<Buffer> {
 
   private final ReadStream<Buffer> source;
-  private final Supplier<Future<Void>> beforeEnd;
+  private final LongFunction<Future<Void>> beforeEnd;
   private Handler<Throwable> exceptionHandler;
+  private Handler<Buffer> handler;
+  private Buffer held;
+  private long bytes;
 
-  public EndAfter(ReadStream<Buffer> source, Supplier<Future<Void>> beforeEnd) {
+  /** @param beforeEnd given the body's length, what must succeed before its last chunk and end are passed on */
+  public EndAfter(ReadStream<Buffer> source, LongFunction<Future<Void>> beforeEnd) {
     this.source = source;
     this.beforeEnd = beforeEnd;
   }
@@ -31,7 +36,13 @@ public final class EndAfter implements ReadStream<Buffer> {
 
   @Override
   public ReadStream<Buffer> handler(Handler<Buffer> handler) {
-    source.handler(handler);
+    this.handler = handler;
+    source.handler(handler == null ? null : chunk -> {
+      bytes += chunk.length();
+      Buffer previous = held;
+      held = chunk;
+      if (previous != null) handler.handle(previous);
+    });
     return this;
   }
 
@@ -55,9 +66,14 @@ public final class EndAfter implements ReadStream<Buffer> {
 
   @Override
   public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-    source.endHandler(endHandler == null ? null : ended -> beforeEnd.get().onComplete(done -> {
-      if (done.succeeded()) endHandler.handle(null);
-      else if (exceptionHandler != null) exceptionHandler.handle(done.cause());
+    source.endHandler(endHandler == null ? null : ended -> beforeEnd.apply(bytes).onComplete(done -> {
+      if (done.failed()) {
+        if (exceptionHandler != null) exceptionHandler.handle(done.cause());
+        return;
+      }
+      if (held != null && handler != null) handler.handle(held);
+      held = null;
+      endHandler.handle(null);
     }));
     return this;
   }

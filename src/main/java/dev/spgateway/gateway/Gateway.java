@@ -79,7 +79,7 @@ public final class Gateway {
 
     List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close);
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
-    AdminServer admin = new AdminServer(vertx, registry, ready::get);
+    AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit());
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry)
             .compose(secrets -> {
@@ -148,9 +148,9 @@ public final class Gateway {
     return adminPort;
   }
 
-  /** Stops taking requests, then writes out every audit record. */
+  /** Stops taking requests, lets those under way finish (10 s at most), then writes out every audit record. */
   public Future<Void> close() {
-    return listener.close().eventually(admin::close).eventually(() -> closeAll(audit, clients));
+    return listener.shutdown(10, java.util.concurrent.TimeUnit.SECONDS).eventually(admin::close).eventually(() -> closeAll(audit, clients));
   }
 
   private static Future<Void> closeAll(AuditLog audit, List<AutoCloseable> clients) {

@@ -185,8 +185,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (body == null) return recordDurably(exchange, upstreamResponse.getStatusCode(), 0).map(upstreamResponse);
     HttpServerResponse response = exchange.request.response();
     upstreamResponse.setBody(Body.body(new EndAfter(body.stream(),
-        () -> recordDurably(exchange, response.getStatusCode(), response.bytesWritten())), body.length(),
-        body.mediaType()));
+        bytesOut -> recordDurably(exchange, response.getStatusCode(), bytesOut)), body.length(), body.mediaType()));
     return Future.succeededFuture(upstreamResponse);
   }
 
@@ -268,7 +267,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         allow == null ? null : allow.servicePrincipal(),
         exchange.upstreamName,
         exchange.request.method().name(),
-        allow != null ? path(allow.target()) : exchange.request.path(),
+        allow != null ? path(allow.target())
+            : exchange.upstreamTarget != null ? path(exchange.upstreamTarget) : exchange.request.path(),
         exchange.queryOptions,
         allow == null ? null : query(allow.target()),
         allow == null ? null : allow.ruleId(),
