@@ -41,7 +41,7 @@ final class AuditCommand {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "the gateway's YAML config")
     Path config;
 
-    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "the active audit file (audit.jsonl)")
+    @Option(names = "--file", paramLabel = "FILE", description = "the active audit file (audit.jsonl)")
     Path file;
 
     AuditFiles files() {

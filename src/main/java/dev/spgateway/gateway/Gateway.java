@@ -43,13 +43,18 @@ public final class Gateway {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
+  private final Vertx vertx;
+  private final Pipeline pipeline;
   private final HttpServer listener;
   private final AdminServer admin;
   private final int adminPort;
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
 
-  private Gateway(HttpServer listener, AdminServer admin, int adminPort, AuditLog audit, List<AutoCloseable> clients) {
+  private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
+      AuditLog audit, List<AutoCloseable> clients) {
+    this.vertx = vertx;
+    this.pipeline = pipeline;
     this.listener = listener;
     this.admin = admin;
     this.adminPort = adminPort;
@@ -65,6 +70,8 @@ public final class Gateway {
   }
 
   private record Resources(OutboundTrust trust, AuditLog audit) {}
+
+  private record Listening(Pipeline pipeline, HttpServer server) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources) {
@@ -90,13 +97,16 @@ public final class Gateway {
                   new Forwarder(upstreamClient), resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
-                  .listen(config.listener().port(), config.listener().host());
+                  .listen(config.listener().port(), config.listener().host())
+                  .map(server -> new Listening(pipeline, server));
             })
-            .map(listener -> {
+            .map(listening -> {
+              HttpServer listener = listening.server();
               ready.set(true);
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
-              return new Gateway(listener, admin, adminServer.actualPort(), resources.audit(), clients);
+              return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
+                  resources.audit(), clients);
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
@@ -148,9 +158,13 @@ public final class Gateway {
     return adminPort;
   }
 
-  /** Stops taking requests, lets those under way finish (10 s at most), then writes out every audit record. */
+  /**
+   * Stops taking requests (503 shutting-down), lets those under way finish and leave their records (10 s at
+   * most), closes the listener, then writes out every audit record.
+   */
   public Future<Void> close() {
-    return listener.shutdown(10, java.util.concurrent.TimeUnit.SECONDS).eventually(admin::close).eventually(() -> closeAll(audit, clients));
+    return pipeline.drain(vertx, java.time.Duration.ofSeconds(10))
+        .eventually(() -> listener.shutdown(10, java.util.concurrent.TimeUnit.SECONDS)).eventually(admin::close).eventually(() -> closeAll(audit, clients));
   }
 
   private static Future<Void> closeAll(AuditLog audit, List<AutoCloseable> clients) {

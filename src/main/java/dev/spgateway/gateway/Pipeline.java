@@ -25,7 +25,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyResponse;
 import java.nio.channels.ClosedChannelException;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -43,6 +47,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   private static final String PROBLEM_TYPE_PREFIX = "urn:sp-gateway:problem:";
   private static final int CLIENT_CLOSED_REQUEST = 499;
+  private static final Rejection SHUTTING_DOWN = new Rejection(503, "shutting-down",
+      "this gateway instance is stopping; send the request again (to another instance)", "1");
   private static final Rejection AUDIT_UNAVAILABLE = new Rejection(503, "audit-unavailable",
       "the gateway cannot write its audit log right now, so it takes no requests; try again shortly", "1");
 
@@ -53,6 +59,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Forwarder forwarder;
   private final AuditLog audit;
   private final RequestMetrics metrics;
+  /** Requests admitted and not yet recorded: a graceful stop waits for them. */
+  private final AtomicInteger underWay = new AtomicInteger();
+  private volatile boolean draining;
 
   public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, Upstreams upstreams, TokenSource tokens,
       Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
@@ -78,6 +87,13 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       reject(exchange, AUDIT_UNAVAILABLE);
       return;
     }
+    if (draining) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+      reject(exchange, SHUTTING_DOWN);
+      return;
+    }
+    underWay.incrementAndGet();
+    exchange.underWay = true;
     try {
       identify(exchange);
       readTarget(exchange);
@@ -96,6 +112,23 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           // A caller that hung up is not the gateway failing: the close handler records it.
           if (!response.closed()) reject(exchange, asRejection(failure));
         });
+  }
+
+  /**
+   * Starts a graceful stop: new requests get 503 shutting-down (and a connection close), and the future
+   * completes once every request under way has been answered and recorded, or after {@code timeout}.
+   */
+  public Future<Void> drain(Vertx vertx, Duration timeout) {
+    draining = true;
+    Promise<Void> drained = Promise.promise();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    vertx.setPeriodic(0, 20, timer -> {
+      if (underWay.get() == 0 || System.nanoTime() > deadline) {
+        vertx.cancelTimer(timer);
+        drained.tryComplete();
+      }
+    });
+    return drained.future();
   }
 
   /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}. */
@@ -249,6 +282,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   private AuditRecord auditRecord(Exchange exchange, int status, boolean completed, long bytesOut) {
     exchange.recorded = true;
+    if (exchange.underWay) {
+      exchange.underWay = false;
+      underWay.decrementAndGet();
+    }
     exchange.bytesIn = exchange.request.bytesRead();
     exchange.bytesOut = bytesOut;
     Rejection rejection = exchange.rejection;
