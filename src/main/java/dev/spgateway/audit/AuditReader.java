@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -86,13 +85,15 @@ public final class AuditReader {
       if (firstSeq != activeFirstSeq || firstSeq > seen + 1) {
         // Rotated (or first look): whatever was written since lies in the newest files.
         long lengthBefore = completeLength(files.active());
-        seen = Math.max(seen, scan(query, false, seen, guarded));
+        long lastBefore = lastSeq(); // the scan covers at least this far: later polls start after it
+        seen = Math.max(Math.max(seen, lastBefore), scan(query, false, seen, guarded));
         activeFirstSeq = firstSeq;
         activeOffset = lengthBefore;
       } else {
+        long lastBefore = lastSeq();
         Scan scan = new Scan(compiled, seen, false, guarded);
         activeOffset = scan.file(files.active(), activeOffset);
-        seen = Math.max(seen, scan.highestSeq);
+        seen = Math.max(Math.max(seen, lastBefore), scan.highestSeq);
       }
       if (!sinkDone[0]) Thread.sleep(250);
     }
@@ -117,13 +118,19 @@ public final class AuditReader {
     }
   }
 
-  /** One pass over files; remembers where it got to. */
+  /**
+   * One pass over files; remembers where it got to. Files are read in chunks of whole lines, each seen as
+   * ISO-8859-1 text of its bytes, so that finding a filter's text is a {@code String.indexOf} over the
+   * chunk (vectorised by the JVM), as grep would: lines without it are never cut out.
+   */
   private static final class Scan {
+    private static final int CHUNK = 8 * 1024 * 1024;
+
     private final AuditQuery.Compiled query;
     private final Long cursor;
     private final boolean backwards;
     private final Predicate<Match> sink;
-    private byte[] scratch = new byte[4096];
+    private byte[] bytes = new byte[CHUNK];
     private boolean stopped;
     private long highestSeq;
 
@@ -138,29 +145,7 @@ public final class AuditReader {
     long file(Path path, long offset) {
       try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
         long size = channel.size();
-        if (size <= offset) return offset;
-        MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_ONLY, offset, size - offset);
-        int length = map.limit();
-        if (backwards) {
-          int end = length;
-          while (end > 0 && map.get(end - 1) != '\n') end--; // an incomplete last line is not read
-          end--;
-          for (int i = end - 1; i >= -1 && !stopped; i--) {
-            if (i < 0 || map.get(i) == '\n') {
-              line(map, i + 1, end);
-              end = i;
-            }
-          }
-          return size;
-        }
-        int start = 0;
-        for (int i = 0; i < length && !stopped; i++) {
-          if (map.get(i) == '\n') {
-            line(map, start, i);
-            start = i + 1;
-          }
-        }
-        return offset + start;
+        return backwards ? backwards(channel, size) : forwards(channel, offset, size);
       } catch (NoSuchFileException e) {
         return offset; // rotated away or deleted by retention since the listing
       } catch (IOException e) {
@@ -168,17 +153,90 @@ public final class AuditReader {
       }
     }
 
-    private void line(MappedByteBuffer map, int start, int end) {
-      int length = end - start;
-      if (length <= 0) return;
-      if (scratch.length < length) scratch = new byte[Math.max(length, scratch.length * 2)];
-      map.get(start, scratch, 0, length);
-      String raw = new String(scratch, 0, length, StandardCharsets.ISO_8859_1);
+    private long forwards(FileChannel channel, long offset, long size) throws IOException {
+      long position = offset;
+      while (position < size && !stopped) {
+        int length = read(channel, position, (int) Math.min(bytes.length, size - position));
+        int end = lastNewline(length) + 1;
+        if (end == 0) {
+          if (length < bytes.length) break; // an incomplete last line: not read
+          bytes = java.util.Arrays.copyOf(bytes, bytes.length * 2); // a line longer than a chunk
+          continue;
+        }
+        lines(0, end);
+        position += end;
+      }
+      return position;
+    }
+
+    private long backwards(FileChannel channel, long size) throws IOException {
+      long end = size;
+      while (end > 0 && !stopped) {
+        long start = Math.max(0, end - bytes.length);
+        int length = read(channel, start, (int) (end - start));
+        int whole = end == size ? lastNewline(length) + 1 : length; // the file may end in an incomplete line
+        int from = 0;
+        if (start > 0) {
+          while (from < whole && bytes[from] != '\n') from++;
+          if (from == whole) {
+            bytes = new byte[bytes.length * 2];
+            continue;
+          }
+          from++;
+        }
+        lines(from, whole);
+        end = start + from;
+        if (end == size) break;
+      }
+      return size;
+    }
+
+    private int read(FileChannel channel, long position, int length) throws IOException {
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes, 0, length);
+      while (buffer.hasRemaining()) {
+        if (channel.read(buffer, position + buffer.position()) < 0) break;
+      }
+      return buffer.position();
+    }
+
+    private int lastNewline(int length) {
+      for (int i = length - 1; i >= 0; i--) {
+        if (bytes[i] == '\n') return i;
+      }
+      return -1;
+    }
+
+    /** The lines in {@code bytes[from, to)}, which ends with a newline, in the scan's order. */
+    private void lines(int from, int to) {
+      String text = new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
+      String needle = query.needles().length > 0 ? query.needles()[0] : null;
+      java.util.List<int[]> candidates = new ArrayList<>();
+      int at = 0;
+      while (at < text.length()) {
+        int start = at;
+        if (needle != null) {
+          int hit = text.indexOf(needle, at);
+          if (hit < 0) break;
+          start = text.lastIndexOf('\n', hit) + 1;
+        }
+        int end = text.indexOf('\n', start);
+        candidates.add(new int[] {start, end});
+        at = end + 1;
+      }
+      for (int n = 0; n < candidates.size() && !stopped; n++) {
+        int[] line = candidates.get(backwards ? candidates.size() - 1 - n : n);
+        line(text, from, line[0], line[1]);
+      }
+    }
+
+    private void line(String text, int base, int start, int end) {
+      if (end <= start) return;
+      String raw = text.substring(start, end);
       long seq = AuditLines.seq(raw);
       highestSeq = Math.max(highestSeq, seq);
       if (cursor != null && (backwards ? seq >= cursor : seq <= cursor)) return;
       if (!query.mayMatch(raw)) return;
-      String line = new String(scratch, 0, length, StandardCharsets.UTF_8);
+      String line = new String(bytes, base + start, end - start, StandardCharsets.UTF_8);
       JsonNode record;
       try {
         record = JSON.readTree(line);
