@@ -69,6 +69,8 @@ public record AuditQuery(Instant from, Instant to, String caller, String service
       needles.add(new String(encoded.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1));
     }
     if (status != null) needles.add("\"status\":" + (status.endsWith("xx") ? status.substring(0, 1) : status + ","));
+    // The first is the one searched for; a longer text is usually the rarer one.
+    needles.sort(java.util.Comparator.comparingInt(String::length).reversed());
     return new Compiled(this, from == null ? null : AuditLines.formatTime(from),
         to == null ? null : AuditLines.formatTime(to), needles.toArray(String[]::new));
   }
@@ -97,6 +99,15 @@ public record AuditQuery(Instant from, Instant to, String caller, String service
         if (!rawLine.contains(needle)) return false;
       }
       return true;
+    }
+
+    /**
+     * Whether {@link #mayMatch} can be wrong: a {@code $batch} record's sub-requests have their own
+     * {@code method} and {@code path}, and a path is a prefix. Every other filter's text can only be the
+     * record's own member (quotes inside JSON strings are escaped), so the raw test is exact for them.
+     */
+    boolean needsParsing() {
+      return query.method != null || query.path != null;
     }
 
     /** The exact test, on the parsed record. */

@@ -93,7 +93,8 @@ public final class AuditReader {
         long lastBefore = lastSeq();
         Scan scan = new Scan(compiled, seen, false, guarded);
         activeOffset = scan.file(files.active(), activeOffset);
-        seen = Math.max(Math.max(seen, lastBefore), scan.highestSeq);
+        boolean sameFile = firstSeq(files.active()) == activeFirstSeq; // not rotated under the scan
+        seen = Math.max(Math.max(seen, sameFile ? lastBefore : 0), scan.highestSeq);
       }
       if (!sinkDone[0]) Thread.sleep(250);
     }
@@ -124,7 +125,7 @@ public final class AuditReader {
    * chunk (vectorised by the JVM), as grep would: lines without it are never cut out.
    */
   private static final class Scan {
-    private static final int CHUNK = 8 * 1024 * 1024;
+    private static final int CHUNK = 256 * 1024; // well under G1's humongous-object size
 
     private final AuditQuery.Compiled query;
     private final Long cursor;
@@ -237,13 +238,16 @@ public final class AuditReader {
       if (cursor != null && (backwards ? seq >= cursor : seq <= cursor)) return;
       if (!query.mayMatch(raw)) return;
       String line = new String(bytes, base + start, end - start, StandardCharsets.UTF_8);
-      JsonNode record;
+      if (query.needsParsing() && !matches(line)) return;
+      if (!sink.test(new Match(seq, line))) stopped = true;
+    }
+
+    private boolean matches(String line) {
       try {
-        record = JSON.readTree(line);
+        return query.matches(JSON.readTree(line));
       } catch (IOException e) {
-        return; // a damaged line: `audit verify` reports it
+        return false; // a damaged line: `audit verify` reports it
       }
-      if (query.matches(record) && !sink.test(new Match(seq, line))) stopped = true;
     }
   }
 
