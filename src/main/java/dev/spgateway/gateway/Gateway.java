@@ -164,7 +164,10 @@ public final class Gateway {
    */
   public Future<Void> close() {
     return pipeline.drain(vertx, java.time.Duration.ofSeconds(10))
-        .eventually(() -> listener.shutdown(10, java.util.concurrent.TimeUnit.SECONDS)).eventually(admin::close).eventually(() -> closeAll(audit, clients));
+        // Nothing is under way now: idle keep-alive connections need not be waited for.
+        .eventually(listener::close)
+        .eventually(admin::close)
+        .eventually(() -> closeAll(audit, clients));
   }
 
   private static Future<Void> closeAll(AuditLog audit, List<AutoCloseable> clients) {

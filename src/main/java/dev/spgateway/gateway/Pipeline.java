@@ -122,7 +122,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     draining = true;
     Promise<Void> drained = Promise.promise();
     long deadline = System.nanoTime() + timeout.toNanos();
-    vertx.setPeriodic(0, 20, timer -> {
+    vertx.setPeriodic(20, timer -> {
       if (underWay.get() == 0 || System.nanoTime() > deadline) {
         vertx.cancelTimer(timer);
         drained.tryComplete();
