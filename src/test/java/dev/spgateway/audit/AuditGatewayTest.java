@@ -60,6 +60,7 @@ class AuditGatewayTest {
       assertThat(text).doesNotContain(strict.callerKey()).doesNotContain(READER_KEY);
       assertThat(SECRET_SHAPED.matcher(text).find()).as("a secret-shaped string in " + file).isFalse();
       assertThat(AuditVerifier.verify(new AuditFiles(file)).whole()).isTrue();
+      assertMatchesTheSchema(Files.readAllLines(file));
     }
     await(vertx.close());
   }
@@ -129,6 +130,19 @@ class AuditGatewayTest {
     HttpResponse<Buffer> unauthenticated = await(client.get(strict.gateway().port(), "127.0.0.1", "/graph/v1.0/users").send());
     assertThat(unauthenticated.statusCode()).isEqualTo(401);
     assertThat(Files.readString(strict.auditFile())).contains("\"requestId\":\"" + unauthenticated.getHeader("client-request-id") + "\"");
+  }
+
+  /** Every member of every record is one docs/audit-record.schema.json describes, and the required ones are there. */
+  static void assertMatchesTheSchema(List<String> lines) throws IOException {
+    JsonObject schema = new JsonObject(Files.readString(Path.of("docs/audit-record.schema.json")));
+    java.util.Set<String> known = schema.getJsonObject("properties").fieldNames();
+    List<Object> required = schema.getJsonArray("required").getList();
+    for (String line : lines) {
+      JsonObject record = new JsonObject(line);
+      assertThat(known).containsAll(record.fieldNames());
+      assertThat(record.fieldNames()).containsAll(required.stream().map(String::valueOf).toList());
+      assertThat(record.getInteger("v")).isEqualTo(1);
+    }
   }
 
   private HttpResponse<Buffer> call(Sandbox target, String method, String path) {
