@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -70,7 +71,7 @@ public final class AuditWriter implements AuditLog {
   private final Promise<Void> closed = Promise.promise();
   private volatile boolean available = true;
   private volatile boolean closing;
-  private final java.util.concurrent.atomic.AtomicBoolean refusing = new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean refusing = new AtomicBoolean();
   private volatile Instant refusingSince;
 
   // Owned by the writer thread.
@@ -100,7 +101,7 @@ public final class AuditWriter implements AuditLog {
     Gauge.builder("gateway.audit.pending", waiting, AtomicInteger::get)
         .description("Audit records waiting for the writer").register(registry);
     Gauge.builder("gateway.audit.available", this, writer -> writer.available ? 1 : 0)
-        .description("1 while the audit log takes new records, 0 while new requests are refused").register(registry);
+        .description("1 while audit writes succeed, 0 while they fail and are retried").register(registry);
     try {
       resume();
     } catch (IOException e) {

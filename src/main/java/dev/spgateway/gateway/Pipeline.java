@@ -17,6 +17,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -25,8 +27,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyResponse;
 import java.nio.channels.ClosedChannelException;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -209,8 +209,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /**
-   * Strict audit: the response is completed only once its record is on disk. A streamed body's end
-   * waits for it; a response without a body is recorded before it is sent.
+   * Strict audit: the response is completed only once its record is on disk. A streamed body's last
+   * chunk and end wait for it ({@link EndAfter}); a response without a body is recorded before it is sent.
    */
   private Future<ProxyResponse> holdEndForAudit(Exchange exchange, ProxyResponse upstreamResponse) {
     if (!audit.strict()) return Future.succeededFuture(upstreamResponse);
