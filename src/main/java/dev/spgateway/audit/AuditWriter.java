@@ -197,9 +197,22 @@ public final class AuditWriter implements AuditLog {
     }
     seq = lastLine == null ? 0 : AuditLines.seq(lastLine);
     prev = lastLine == null ? AuditLines.GENESIS : AuditLines.claimedHash(lastLine);
-    channel = disk.open(active);
+    channel = openLocked();
     size = channel.size();
     applyRetention();
+  }
+
+  /** Opens the active file, locked: two writers would break the chain (released when the channel closes). */
+  private FileChannel openLocked() throws IOException {
+    FileChannel opened = disk.open(files.active());
+    try {
+      if (opened.tryLock() != null) return opened;
+    } catch (java.nio.channels.OverlappingFileLockException sameProcess) {
+      // fall through: another writer in this process holds it
+    }
+    opened.close();
+    throw new IOException("another sp-gateway writes this audit log (it holds the file's lock); give each "
+        + "instance its own audit.file");
   }
 
   /** The times already in the active file: its rotated name must bound them. */
@@ -352,7 +365,7 @@ public final class AuditWriter implements AuditLog {
     Path rotated = files.rotatedPath(opened, first, last);
     Files.move(files.active(), rotated, StandardCopyOption.ATOMIC_MOVE);
     LOG.info("Rotated the audit log to {}", rotated.getFileName());
-    channel = disk.open(files.active());
+    channel = openLocked();
     size = 0;
     opened = now.isAfter(opened) ? now : opened.plusNanos(1000);
     first = null;

@@ -71,6 +71,16 @@ class AuditWriterTest {
   }
 
   @Test
+  void aSecondWriterOnTheSameFileIsRefused() {
+    Path file = dir.resolve("audit.jsonl");
+    AuditWriter first = writer(config(file));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> writer(config(file)))
+        .hasMessageContaining("another sp-gateway writes this audit log");
+    await(first.close());
+    await(writer(config(file)).close()); // free again once the first has stopped
+  }
+
+  @Test
   void rotatesBySizeAndByDayAndEachFileStartsFromTheLastHashOfThePreviousOne() throws Exception {
     Path file = dir.resolve("audit.jsonl");
     var clock = new AuditFixture.MovableClock(Instant.parse("2026-11-22T10:00:00Z"));
