@@ -1,5 +1,7 @@
 package dev.spgateway.admin;
 
+import dev.spgateway.audit.AuditApi;
+import dev.spgateway.audit.AuditConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,19 +13,22 @@ import java.util.function.BooleanSupplier;
 /**
  * Health and metrics, on a port of their own so they can be kept off the network callers use.
  * {@code /health/live}: the process answers. {@code /health/ready}: secrets are loaded and the
- * listener is up. {@code /metrics}: Prometheus text format.
+ * listener is up. {@code /metrics}: Prometheus text format. {@code /audit/records}: the audit log, for
+ * audit readers only ({@link AuditApi}).
  */
 public final class AdminServer {
 
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier ready;
+  private final AuditConfig audit;
   private HttpServer server;
 
-  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready) {
+  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit) {
     this.vertx = vertx;
     this.registry = registry;
     this.ready = ready;
+    this.audit = audit;
   }
 
   public Future<HttpServer> listen(AdminConfig config) {
@@ -37,6 +42,7 @@ public final class AdminServer {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
         .end(registry.scrape()));
+    router.get(AuditApi.PATH).handler(new AuditApi(vertx, audit));
     return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host())
         .onSuccess(listening -> server = listening);
   }

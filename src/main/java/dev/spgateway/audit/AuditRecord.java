@@ -1,18 +1,21 @@
 package dev.spgateway.audit;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * What happened to one request: who asked, as whom it was done, and how it ended. Holds names, ids and
- * numbers only: never a token, secret, key, Authorization value, query value or body.
+ * numbers only: never a token, secret, key, Authorization value or body. The writer turns it into one
+ * line of the log ({@link AuditLines}), adding the version, sequence number and hash chain.
  *
+ * @param query the canonical query that was forwarded; only the values of options the operator listed
+ *     in {@code audit.queryValues} are written, never the rest
  * @param outcome {@code forwarded} (the upstream answered), {@code denied} (the gateway refused) or
  *     {@code failed} (the gateway could not complete it: token, upstream or connection trouble)
  * @param problem for denied and failed requests, the problem type the caller was given
  * @param rateLimit what the budget stage said: {@code allowed}, or the limit that refused
+ * @param batch for a {@code $batch}, one entry per sub-request in it
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record AuditRecord(
     Instant time,
     String requestId,
@@ -22,13 +25,22 @@ public record AuditRecord(
     String upstream,
     String method,
     String path,
+    List<String> queryOptions,
+    String query,
     String rule,
     String outcome,
     String problem,
     String reason,
+    String rateLimit,
     int status,
+    long bytesIn,
+    long bytesOut,
     double durationMs,
     Double tokenMs,
     Double upstreamMs,
     String upstreamRequestId,
-    String rateLimit) {}
+    List<SubRequest> batch) {
+
+  /** One request inside a {@code $batch}, as the policy judged it. */
+  public record SubRequest(String id, String method, String path, String rule) {}
+}

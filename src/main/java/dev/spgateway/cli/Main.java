@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Lets flows and scripts call Microsoft Graph and Dataverse as a service principal, "
         + "without ever holding its secret.",
-    subcommands = {ServeCommand.class, CheckCommand.class, HashKeyCommand.class, SandboxCommand.class})
+    subcommands = {ServeCommand.class, CheckCommand.class, HashKeyCommand.class, SandboxCommand.class,
+        AuditCommand.class})
 public final class Main {
 
   /** Exit code for a config the gateway refuses. */

@@ -3,6 +3,9 @@ package dev.spgateway.config;
 import static dev.spgateway.config.ConfigPaths.field;
 import static dev.spgateway.config.ConfigPaths.index;
 
+import dev.spgateway.audit.AuditConfig;
+import dev.spgateway.audit.AuditLines;
+import dev.spgateway.audit.AuditReaderConfig;
 import dev.spgateway.config.ConfigException.ConfigProblem;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.policy.RouteConfig;
@@ -50,6 +53,7 @@ final class ConfigValidator {
     config.upstreams().forEach((name, upstream) -> upstream(field("upstreams", name), name, upstream));
     callers();
     rateLimits();
+    audit();
   }
 
   private void ports() {
@@ -208,6 +212,67 @@ final class ConfigValidator {
     known(field(path, "as"), route.as(), "service principal", config.servicePrincipals().keySet());
     UpstreamConfig upstream = route.upstream() == null ? null : config.upstreams().get(route.upstream());
     PolicyEngine.check(route, upstream == null ? null : upstream.kind(), (where, message) -> add(field(path, where), message));
+  }
+
+  /** The audit section: sizes and intervals in range, no secret-looking query values, readers' own keys. */
+  private void audit() {
+    AuditConfig audit = config.audit();
+    if (audit.file().isBlank() || audit.file().equals("-")) {
+      add("audit.file", "give the path of the audit log file, e.g. /var/lib/sp-gateway/audit/audit.jsonl "
+          + "(it is rotated, synced and verified, so standard output cannot be used)");
+    } else {
+      Path parent = Path.of(audit.file()).toAbsolutePath().getParent();
+      if (Files.exists(parent) && !Files.isWritable(parent)) {
+        add("audit.file", "the directory " + parent + " is not writable; give the gateway write access or another path");
+      }
+    }
+    if (audit.flushInterval().isZero() || audit.flushInterval().compareTo(java.time.Duration.ofSeconds(1)) > 0) {
+      add("audit.flushInterval", "must be between 1ms and 1s (default 100ms): records wait in memory this long at most");
+    }
+    if (audit.maxFileMegabytes() < 1 || audit.maxFileMegabytes() > 1024) {
+      add("audit.maxFileMegabytes", audit.maxFileMegabytes() + " is out of range; use 1-1024 (default 100)");
+    }
+    if (audit.queueSize() < 1) add("audit.queueSize", "must be at least 1 (default 65536)");
+    AuditConfig.Retention retention = audit.retention();
+    if (retention.maxAge() != null && retention.maxAge().compareTo(java.time.Duration.ofHours(1)) < 0) {
+      add("audit.retention.maxAge", "is shorter than 1h; write e.g. 90d, or leave it out to keep files forever");
+    }
+    if (retention.maxFiles() != null && retention.maxFiles() < 1) {
+      add("audit.retention.maxFiles", "must be at least 1, or left out to keep every file");
+    }
+    for (int i = 0; i < audit.queryValues().size(); i++) {
+      String name = audit.queryValues().get(i);
+      if (name == null || name.isBlank()) {
+        add(index("audit.queryValues", i), "is empty; name a query option such as $top");
+      } else if (AuditLines.isSecretLooking(name)) {
+        add(index("audit.queryValues", i), "'" + name + "' looks like it carries a secret, and its value is never "
+            + "recorded; remove it");
+      }
+    }
+    auditReaders(audit.readers());
+  }
+
+  private void auditReaders(List<AuditReaderConfig> readers) {
+    java.util.Set<String> callerKeys = new java.util.HashSet<>();
+    config.callers().values().forEach(caller -> {
+      if (caller != null && caller.apiKey() != null && caller.apiKey().sha256() != null) {
+        callerKeys.add(caller.apiKey().sha256().toLowerCase(java.util.Locale.ROOT));
+      }
+    });
+    for (int i = 0; i < readers.size(); i++) {
+      String path = index("audit.readers", i);
+      AuditReaderConfig reader = readers.get(i);
+      if (reader == null || reader.name() == null) {
+        add(path, "give name and apiKey, e.g. { name: ops, apiKey: { sha256: ... } }");
+        continue;
+      }
+      if (reader.apiKey() == null || reader.apiKey().sha256() == null
+          || !SHA256_HEX.matcher(reader.apiKey().sha256()).matches()) {
+        add(field(path, "apiKey"), "missing or not 64 hex digits; run `sp-gateway hash-key` and paste the apiKey line");
+      } else if (callerKeys.contains(reader.apiKey().sha256().toLowerCase(java.util.Locale.ROOT))) {
+        add(field(path, "apiKey"), "is a caller's key; give the audit reader a key of its own (`sp-gateway hash-key`)");
+      }
+    }
   }
 
   private void known(String path, String value, String what, java.util.Set<String> names) {

@@ -9,17 +9,17 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as people write them: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}. */
+/** Durations as people write them: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 90d}. */
 final class DurationDeserializer extends JsonDeserializer<Duration> {
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
   @Override
   public Duration deserialize(JsonParser parser, DeserializationContext context) throws IOException {
     String text = parser.getValueAsString();
     Matcher matcher = DURATION.matcher(text == null ? "" : text.trim());
     if (!matcher.matches()) {
-      throw new InvalidFormatException(parser, "'" + text + "' is not a duration; write 500ms, 10s, 5m or 1h",
+      throw new InvalidFormatException(parser, "'" + text + "' is not a duration; write 500ms, 10s, 5m, 1h or 90d",
           text, Duration.class);
     }
     long amount = Long.parseLong(matcher.group(1));
@@ -27,7 +27,8 @@ final class DurationDeserializer extends JsonDeserializer<Duration> {
       case "ms" -> Duration.ofMillis(amount);
       case "s" -> Duration.ofSeconds(amount);
       case "m" -> Duration.ofMinutes(amount);
-      default -> Duration.ofHours(amount);
+      case "h" -> Duration.ofHours(amount);
+      default -> Duration.ofDays(amount);
     };
   }
 }

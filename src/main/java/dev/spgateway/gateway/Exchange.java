@@ -45,6 +45,8 @@ public final class Exchange {
   String upstreamRequestId;
   boolean retriedAfter401;
   boolean recorded;
+  /** Counted among the requests a graceful stop waits for, until recorded. */
+  boolean underWay;
 
   Exchange(HttpServerRequest request) {
     this.request = request;

@@ -4,7 +4,7 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.spgateway.admin.AdminServer;
 import dev.spgateway.audit.AuditLog;
-import dev.spgateway.audit.JsonLinesAuditLog;
+import dev.spgateway.audit.AuditWriter;
 import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.credential.KeyVaultClients;
 import dev.spgateway.credential.KeyVaultConfig;
@@ -49,13 +49,18 @@ public final class Gateway {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
+  private final Vertx vertx;
+  private final Pipeline pipeline;
   private final HttpServer listener;
   private final AdminServer admin;
   private final int adminPort;
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
 
-  private Gateway(HttpServer listener, AdminServer admin, int adminPort, AuditLog audit, List<AutoCloseable> clients) {
+  private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
+      AuditLog audit, List<AutoCloseable> clients) {
+    this.vertx = vertx;
+    this.pipeline = pipeline;
     this.listener = listener;
     this.admin = admin;
     this.adminPort = adminPort;
@@ -72,11 +77,13 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
     return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            JsonLinesAuditLog.open(config.audit(), registry)))
+            AuditWriter.open(config.audit(), clientIds(config), registry)))
         .compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
   private record Resources(OutboundTrust trust, AuditLog audit) {}
+
+  private record Listening(Pipeline pipeline, HttpServer server) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources, Clock clock) {
@@ -97,7 +104,7 @@ public final class Gateway {
 
     List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
-    AdminServer admin = new AdminServer(vertx, registry, ready::get);
+    AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit());
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry)
             .compose(secrets -> {
@@ -109,17 +116,28 @@ public final class Gateway {
                   tokens, new Forwarder(upstreamClient), resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
-                  .listen(config.listener().port(), config.listener().host());
+                  .listen(config.listener().port(), config.listener().host())
+                  .map(server -> new Listening(pipeline, server));
             })
-            .map(listener -> {
+            .map(listening -> {
+              HttpServer listener = listening.server();
               ready.set(true);
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
-              return new Gateway(listener, admin, adminServer.actualPort(), resources.audit(), clients);
+              return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
+                  resources.audit(), clients);
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
+  }
+
+  private static java.util.Map<String, String> clientIds(GatewayConfig config) {
+    java.util.Map<String, String> ids = new java.util.HashMap<>();
+    config.servicePrincipals().forEach((name, sp) -> {
+      if (sp != null && sp.clientId() != null) ids.put(name, sp.clientId());
+    });
+    return ids;
   }
 
   /** Every secret the config names, read once from Key Vault. */
@@ -159,9 +177,16 @@ public final class Gateway {
     return adminPort;
   }
 
-  /** Stops taking requests, then writes out every audit record. */
+  /**
+   * Stops taking requests (503 shutting-down), lets those under way finish and leave their records (10 s at
+   * most), closes the listener, then writes out every audit record.
+   */
   public Future<Void> close() {
-    return listener.close().eventually(admin::close).eventually(() -> closeAll(audit, clients));
+    return pipeline.drain(vertx, java.time.Duration.ofSeconds(10))
+        // Nothing is under way now: idle keep-alive connections need not be waited for.
+        .eventually(listener::close)
+        .eventually(admin::close)
+        .eventually(() -> closeAll(audit, clients));
   }
 
   private static Future<Void> closeAll(AuditLog audit, List<AutoCloseable> clients) {

@@ -2,6 +2,7 @@ package dev.spgateway.gateway;
 
 import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditRecord;
+import dev.spgateway.audit.EndAfter;
 import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeyAuthenticator;
@@ -22,14 +23,20 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyResponse;
 import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -47,6 +54,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   private static final String PROBLEM_TYPE_PREFIX = "urn:sp-gateway:problem:";
   private static final int CLIENT_CLOSED_REQUEST = 499;
+  private static final Rejection SHUTTING_DOWN = new Rejection(503, "shutting-down",
+      "this gateway instance is stopping; send the request again (to another instance)", "1");
+  private static final Rejection AUDIT_UNAVAILABLE = new Rejection(503, "audit-unavailable",
+      "the gateway cannot write its audit log right now, so it takes no requests; try again shortly", "1");
 
   private final ApiKeyAuthenticator authenticator;
   private final RoutePolicy policy;
@@ -57,6 +68,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final Forwarder forwarder;
   private final AuditLog audit;
   private final RequestMetrics metrics;
+  /** Requests admitted and not yet recorded: a graceful stop waits for them. */
+  private final AtomicInteger underWay = new AtomicInteger();
+  private volatile boolean draining;
 
   public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
       RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
@@ -78,6 +92,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     // Vert.x calls the end handler for a dropped connection too; record() asks the response what happened.
     response.endHandler(ended -> record(exchange));
     response.closeHandler(closed -> record(exchange));
+    if (!audit.admits()) {
+      // No record for this refusal: the audit log cannot take one. It counts it, and records the count on recovery.
+      exchange.recorded = true;
+      reject(exchange, AUDIT_UNAVAILABLE);
+      return;
+    }
+    if (draining) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+      reject(exchange, SHUTTING_DOWN);
+      return;
+    }
+    underWay.incrementAndGet();
+    exchange.underWay = true;
     try {
       identify(exchange);
       readTarget(exchange);
@@ -90,11 +117,29 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId, exchange.body))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
+        .compose(upstreamResponse -> holdEndForAudit(exchange, upstreamResponse))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {
           // A caller that hung up is not the gateway failing: the close handler records it.
           if (!response.closed()) reject(exchange, asRejection(failure));
         });
+  }
+
+  /**
+   * Starts a graceful stop: new requests get 503 shutting-down (and a connection close), and the future
+   * completes once every request under way has been answered and recorded, or after {@code timeout}.
+   */
+  public Future<Void> drain(Vertx vertx, Duration timeout) {
+    draining = true;
+    Promise<Void> drained = Promise.promise();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    vertx.setPeriodic(20, timer -> {
+      if (underWay.get() == 0 || System.nanoTime() > deadline) {
+        vertx.cancelTimer(timer);
+        drained.tryComplete();
+      }
+    });
+    return drained.future();
   }
 
   /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}. */
@@ -233,6 +278,20 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     });
   }
 
+  /**
+   * Strict audit: the response is completed only once its record is on disk. A streamed body's last
+   * chunk and end wait for it ({@link EndAfter}); a response without a body is recorded before it is sent.
+   */
+  private Future<ProxyResponse> holdEndForAudit(Exchange exchange, ProxyResponse upstreamResponse) {
+    if (!audit.strict()) return Future.succeededFuture(upstreamResponse);
+    Body body = upstreamResponse.getBody();
+    if (body == null) return recordDurably(exchange, upstreamResponse.getStatusCode(), 0).map(upstreamResponse);
+    HttpServerResponse response = exchange.request.response();
+    upstreamResponse.setBody(Body.body(new EndAfter(body.stream(),
+        bytesOut -> recordDurably(exchange, response.getStatusCode(), bytesOut)), body.length(), body.mediaType()));
+    return Future.succeededFuture(upstreamResponse);
+  }
+
   /** Maps what went wrong to what the caller is told; messages of these failures never hold secrets. */
   private static Rejection asRejection(Throwable failure) {
     if (failure instanceof Rejection rejection) return rejection;
@@ -268,18 +327,38 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .putHeader("content-type", "application/problem+json");
     if (rejection.status() == 401) response.putHeader("www-authenticate", "ApiKey header=\"" + ApiKeys.HEADER + "\"");
     if (rejection.retryAfterSeconds() != null) response.putHeader("retry-after", rejection.retryAfterSeconds());
-    response.end(problem.toBuffer());
+    Buffer body = problem.toBuffer();
+    if (!audit.strict() || exchange.recorded) {
+      response.end(body);
+      return;
+    }
+    recordDurably(exchange, rejection.status(), body.length()).onComplete(durable -> response.end(body));
   }
 
   /** Leaves the one audit record of this exchange, when the response ended or the connection went away. */
   private void record(Exchange exchange) {
     if (exchange.recorded) return;
-    exchange.recorded = true;
-    exchange.releasePermit();
     HttpServerResponse response = exchange.request.response();
     boolean completed = response.ended() && !response.closed();
     // Nothing was sent when the caller hung up first: 499, as nginx says, rather than a 200 never seen.
     int status = completed || response.headWritten() ? response.getStatusCode() : CLIENT_CLOSED_REQUEST;
+    audit.append(auditRecord(exchange, status, completed, response.bytesWritten()));
+  }
+
+  /** Strict audit: the record of a response about to complete with {@code status}, once it is on disk. */
+  private Future<Void> recordDurably(Exchange exchange, int status, long bytesOut) {
+    return audit.appendDurably(auditRecord(exchange, status, true, bytesOut));
+  }
+
+  private AuditRecord auditRecord(Exchange exchange, int status, boolean completed, long bytesOut) {
+    exchange.recorded = true;
+    exchange.releasePermit();
+    if (exchange.underWay) {
+      exchange.underWay = false;
+      underWay.decrementAndGet();
+    }
+    exchange.bytesIn = exchange.request.bytesRead();
+    exchange.bytesOut = bytesOut;
     Rejection rejection = exchange.rejection;
     String outcome = rejection != null ? (rejection.status() < 500 ? "denied" : "failed")
         : completed ? "forwarded" : "failed";
@@ -287,7 +366,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         : completed ? null : "the connection closed before the response was complete";
     String caller = exchange.caller == null ? null : exchange.caller.name();
     Decision.Allow allow = exchange.allow;
-    audit.append(new AuditRecord(
+    metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+    return new AuditRecord(
         exchange.startTime,
         exchange.requestId,
         caller,
@@ -295,23 +375,34 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         allow == null ? null : allow.servicePrincipal(),
         exchange.upstreamName,
         exchange.request.method().name(),
-        exchange.allow != null ? path(exchange.allow.target()) : exchange.request.path(),
+        allow != null ? path(allow.target())
+            : exchange.upstreamTarget != null ? path(exchange.upstreamTarget) : exchange.request.path(),
+        exchange.queryOptions,
+        allow == null ? null : query(allow.target()),
         allow == null ? null : allow.ruleId(),
         outcome,
         rejection == null ? null : rejection.type(),
         reason,
+        exchange.rateLimit,
         status,
+        exchange.bytesIn,
+        exchange.bytesOut,
         millis(System.nanoTime() - exchange.startNanos),
         exchange.tokenNanos < 0 ? null : millis(exchange.tokenNanos),
         exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
         exchange.upstreamRequestId,
-        exchange.rateLimit));
-    metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+        allow == null ? List.of() : allow.batch().stream()
+            .map(sub -> new AuditRecord.SubRequest(sub.id(), sub.method(), sub.path(), sub.ruleId())).toList());
   }
 
   private static String path(String target) {
     int question = target.indexOf('?');
     return question < 0 ? target : target.substring(0, question);
+  }
+
+  private static String query(String target) {
+    int question = target.indexOf('?');
+    return question < 0 ? null : target.substring(question + 1);
   }
 
   private static double millis(long nanos) {
