@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 
@@ -47,29 +45,5 @@ final class AuditFixture {
     return record(Instant.parse("2026-11-22T00:00:00Z").plusMillis(i * 10L), "req-" + i,
         i % 3 == 0 ? "invoice-flow" : "hr-sync", i % 2 == 0 ? "GET" : "POST", "/v1.0/users/" + i,
         i % 5 == 0 ? 403 : 200);
-  }
-
-  /** A clock the test moves. */
-  static final class MovableClock extends Clock {
-    volatile Instant now;
-
-    MovableClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.spgateway.audit;
 
+import dev.spgateway.testing.MutableClock;
 import static dev.spgateway.audit.AuditFixture.config;
 import static dev.spgateway.audit.AuditFixture.record;
 import static dev.spgateway.audit.AuditFixture.writer;
@@ -83,7 +84,7 @@ class AuditWriterTest {
   @Test
   void rotatesBySizeAndByDayAndEachFileStartsFromTheLastHashOfThePreviousOne() throws Exception {
     Path file = dir.resolve("audit.jsonl");
-    var clock = new AuditFixture.MovableClock(Instant.parse("2026-11-22T10:00:00Z"));
+    var clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
     AuditWriter writer = writer(config(file), new FlakyDisk(), clock);
     for (int i = 1; i <= 6000; i++) writer.append(record(i)); // ~2.4 MB, 1 MB files
     await(writer.close());
@@ -94,7 +95,7 @@ class AuditWriterTest {
     AuditWriter nextDay = writer(config(file), new FlakyDisk(), clock);
     await(nextDay.appendDurably(record(6001)));
     int before = files.rotated().size();
-    clock.now = Instant.parse("2026-11-23T00:00:01Z");
+    clock.set(Instant.parse("2026-11-23T00:00:01Z"));
     nextDay.append(record(6002));
     await(nextDay.close());
     assertThat(files.rotated()).hasSize(before + 1);
@@ -117,7 +118,7 @@ class AuditWriterTest {
   @Test
   void retentionKeepsTheNewestFilesAndDropsOldOnes() throws Exception {
     Path file = dir.resolve("audit.jsonl");
-    var clock = new AuditFixture.MovableClock(Instant.parse("2026-11-22T10:00:00Z"));
+    var clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
     var byCount = config(file, AuditConfig.Durability.BUFFERED, 1, new AuditConfig.Retention(null, 2), 100_000);
     AuditWriter writer = writer(byCount, new FlakyDisk(), clock);
     for (int i = 1; i <= 12_000; i++) writer.append(record(i));
@@ -128,7 +129,7 @@ class AuditWriterTest {
     assertThat(AuditVerifier.verify(files).firstSeq()).isGreaterThan(1);
 
     // Records of 2026-11-22 are older than 30 days on 2026-12-30: their files go at the next start.
-    clock.now = Instant.parse("2026-12-30T00:00:00Z");
+    clock.set(Instant.parse("2026-12-30T00:00:00Z"));
     var byAge = config(file, AuditConfig.Durability.BUFFERED, 1, new AuditConfig.Retention(Duration.ofDays(30), null),
         100_000);
     await(writer(byAge, new FlakyDisk(), clock).close());
