@@ -42,11 +42,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The whole path of a request, front to back, in one place:
  *
  * <pre>
- * identify → read target → authorize → limit → prepare → token → forward (once more on a 401) → respond
+ * admit (audit log writable, not draining) → identify → read target → authorize (a $batch: each sub-request)
+ *   → limit → prepare → token → forward (once more on a 401) → [strict audit: hold the end] → respond
  *     every request, forwarded or refused, leaves one audit record
  * </pre>
  *
- * Each step asks its own package (identity, policy, credential, proxy) and records what it learned on
+ * Each step asks its own package (audit, identity, policy, ratelimit, credential, proxy) and records what it learned on
  * the {@link Exchange}. A step that refuses throws or fails with a {@link Rejection}, which becomes a
  * problem response; nothing after it runs.
  */
