@@ -7,7 +7,7 @@
 #   LIMITS=on bash bench/run.sh            # the same with caller and service-principal budgets checked on
 #                                          # every request (set high enough never to refuse)
 #
-# Env: DURATION (15s), CONNECTIONS (64), WARMUP (20s), WARMUP_CONNECTIONS (64), GATEWAY_PORT (38180),
+# Env: DURATION (15s), CONNECTIONS (64), WARMUP (60s), WARMUP_CONNECTIONS (64), GATEWAY_PORT (38180),
 #      ADMIN_PORT (38190), UPSTREAM_PORT (38181), KEEP_TMP=1 keeps the temp dir (logs, nginx conf, audit file),
 #      JAR (target/sp-gateway.jar; built if missing), JAVA_OPTS (added after -Xms512m -Xmx512m, e.g. for JFR).
 set -euo pipefail
@@ -15,7 +15,7 @@ set -euo pipefail
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
 # The JVM needs its JIT to settle: measured after 5 s it did half the steady-state throughput.
-WARMUP=${WARMUP:-20s}
+WARMUP=${WARMUP:-60s}
 WARMUP_CONNECTIONS=${WARMUP_CONNECTIONS:-$CONNECTIONS}
 GATEWAY_PORT=${GATEWAY_PORT:-38180}
 ADMIN_PORT=${ADMIN_PORT:-38190}
