@@ -1,5 +1,6 @@
 package dev.spgateway.policy;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -22,6 +23,10 @@ public final class UnjudgedHeaders {
 
   private static final Set<String> METHOD_OVERRIDE = Set.of("x-http-method", "x-http-method-override", "x-method-override");
   private static final Set<String> IMPERSONATION = Set.of("mscrmcallerid", "callerobjectid");
+
+  /** Every refused name, lower case: a request is checked by looking these up, not by walking its headers. */
+  public static final List<String> NAMES = java.util.stream.Stream.concat(METHOD_OVERRIDE.stream(),
+      IMPERSONATION.stream()).toList();
 
   private UnjudgedHeaders() {}
 
