@@ -2,9 +2,7 @@ package dev.spgateway.sandbox;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -312,13 +310,7 @@ public final class DataverseStandIn extends StandInServer {
 
   /** The writable attributes of the JSON body, or null after answering 400. */
   private JsonObject payload(RoutingContext ctx) {
-    Buffer body = ctx.body().buffer();
-    JsonObject json;
-    try {
-      json = body == null || body.length() == 0 ? null : new JsonObject(body);
-    } catch (DecodeException | ClassCastException notAnObject) {
-      json = null;
-    }
+    JsonObject json = StandInHttp.jsonObjectBody(ctx);
     if (json == null) {
       payloadError(ctx, "The request body is not a valid JSON object.");
       return null;

@@ -2,7 +2,6 @@ package dev.spgateway.sandbox;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -232,13 +231,7 @@ public final class GraphStandIn extends StandInServer {
           "The requested user '" + idOrUserPrincipalName + "' is invalid.");
       return;
     }
-    Buffer body = ctx.body().buffer();
-    JsonObject request;
-    try {
-      request = body == null || body.length() == 0 ? null : new JsonObject(body);
-    } catch (DecodeException | ClassCastException notAnObject) {
-      request = null;
-    }
+    JsonObject request = StandInHttp.jsonObjectBody(ctx);
     if (request == null) {
       error(ctx, 400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type"
           + " header is set and payload is of valid JSON format.");

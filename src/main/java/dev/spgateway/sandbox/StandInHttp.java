@@ -7,6 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -97,6 +98,17 @@ final class StandInHttp {
     }
     String token = authorization.substring(7).trim();
     return token.isEmpty() ? null : token;
+  }
+
+  /** The request body as a JSON object, or null when it is empty, not JSON, or not an object. */
+  static JsonObject jsonObjectBody(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) return null;
+    try {
+      return new JsonObject(body);
+    } catch (DecodeException | ClassCastException notAnObject) {
+      return null;
+    }
   }
 
   static void sendJson(RoutingContext ctx, int status, String contentType, JsonObject body) {
