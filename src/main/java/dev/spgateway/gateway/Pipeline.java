@@ -173,7 +173,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
     Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
-        exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE), declaredLength(request)));
+        exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE),
+        Forwarder.declaredBodyLength(request)));
     return settle(exchange, decision);
   }
 
@@ -190,7 +191,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     String target = exchange.upstreamTarget;
     String method = request.method().name();
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-    Decision.Deny refused = batches.beforeBody(upstream, method, target, contentType, declaredLength(request));
+    Decision.Deny refused = batches.beforeBody(upstream, method, target, contentType,
+        Forwarder.declaredBodyLength(request));
     if (refused != null) return settle(exchange, refused);
     return BoundedBody.read(request, batches.maxBodyBytes()).compose(
         body -> {
@@ -237,18 +239,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (admission == null || admission.policyHeader() == null) return;
     headers.set(Admission.POLICY_HEADER, admission.policyHeader());
     headers.set(Admission.RATE_LIMIT_HEADER, admission.rateLimitHeader());
-  }
-
-  private static long declaredLength(HttpServerRequest request) {
-    String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (length != null) {
-      try {
-        return Long.parseLong(length);
-      } catch (NumberFormatException e) {
-        return -1;
-      }
-    }
-    return request.headers().contains(HttpHeaders.TRANSFER_ENCODING) ? -1 : 0;
   }
 
   /** Which bearer token? The service principal's, for the upstream's scope, from the cache if it holds one. */

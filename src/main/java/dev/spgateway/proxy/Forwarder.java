@@ -61,14 +61,13 @@ public final class Forwarder {
       return Future.succeededFuture(true);
     }
     HttpServerRequest incoming = request.proxiedRequest();
-    long length = contentLength(incoming);
-    boolean chunked = incoming.headers().contains(HttpHeaders.TRANSFER_ENCODING);
-    if (length <= 0 && !chunked) {
+    long length = declaredBodyLength(incoming);
+    if (length == 0) {
       request.setBody(null);
       incoming.resume(); // lets Vert.x consume the request's end, so the connection can carry the next one
       return Future.succeededFuture(true);
     }
-    if (chunked || length > REPLAYABLE_BODY_LIMIT) return Future.succeededFuture(false);
+    if (length < 0 || length > REPLAYABLE_BODY_LIMIT) return Future.succeededFuture(false);
     Future<Buffer> body = incoming.body();
     incoming.resume();
     return body.map(buffer -> {
@@ -98,13 +97,18 @@ public final class Forwarder {
     response.release();
   }
 
-  private static long contentLength(HttpServerRequest request) {
+  /**
+   * The body's length as the caller declared it: {@code 0} for no body, {@code -1} when it is not declared
+   * (chunked, or a Content-Length Vert.x would have refused anyway).
+   */
+  public static long declaredBodyLength(HttpServerRequest request) {
+    if (request.headers().contains(HttpHeaders.TRANSFER_ENCODING)) return -1;
     String value = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (value == null) return -1;
+    if (value == null) return 0;
     try {
       return Long.parseLong(value);
     } catch (NumberFormatException e) {
-      return -1; // Vert.x refuses such requests before they reach us; be safe anyway.
+      return -1;
     }
   }
 
