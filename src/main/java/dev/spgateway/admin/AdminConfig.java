@@ -1,5 +1,8 @@
 package dev.spgateway.admin;
 
+import dev.spgateway.check.Checks;
+import dev.spgateway.check.Problems;
+
 /** Where health and metrics are served: its own port, loopback unless the operator says otherwise. */
 public record AdminConfig(String host, Integer port) {
 
@@ -10,5 +13,9 @@ public record AdminConfig(String host, Integer port) {
 
   public static AdminConfig defaults() {
     return new AdminConfig(null, null);
+  }
+
+  public void check(String path, Problems problems) {
+    Checks.port(Problems.field(path, "port"), port, problems);
   }
 }

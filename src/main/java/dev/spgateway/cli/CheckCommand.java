@@ -57,7 +57,7 @@ final class CheckCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(e.getMessage());
       return Main.BAD_CONFIG;
     }
-    PolicyEngine policy = new PolicyEngine(loaded.callers(), loaded.upstreams());
+    PolicyEngine policy = new PolicyEngine(loaded.routes(), loaded.upstreams());
     if (caller == null && request == null) {
       out.printf("%s: OK (%d service principals, %d upstreams, %d callers)%n", config,
           loaded.servicePrincipals().size(), loaded.upstreams().size(), loaded.callers().size());

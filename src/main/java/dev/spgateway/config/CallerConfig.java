@@ -6,8 +6,9 @@ import dev.spgateway.ratelimit.CallerLimits;
 import java.util.List;
 
 /**
- * A flow or script that calls the gateway: how it proves who it is, what it may do, and how much
- * ({@code limits}, optional).
+ * A flow or script that calls the gateway: how it proves who it is ({@code identity}), what it may do
+ * ({@code policy}), and how much ({@code ratelimit}, optional). Its parts are handed to those stages
+ * separately; see {@link GatewayConfig#apiKeys()}, {@link GatewayConfig#routes()}, {@link GatewayConfig#callerLimits()}.
  */
 public record CallerConfig(ApiKeyConfig apiKey, List<RouteConfig> routes, CallerLimits limits) {
 

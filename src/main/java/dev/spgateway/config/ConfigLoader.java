@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.spgateway.check.Problems;
 import dev.spgateway.config.ConfigException.ConfigProblem;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,7 +89,7 @@ public final class ConfigLoader {
     } catch (JsonProcessingException e) {
       throw problem(name, "", e.getOriginalMessage());
     }
-    new ConfigValidator(config, problems).validate();
+    new ConfigValidator(config, (path, message) -> problems.add(new ConfigProblem(path, message))).validate();
     if (!problems.isEmpty()) throw new ConfigException(name, problems);
     return config;
   }
@@ -138,14 +139,14 @@ public final class ConfigLoader {
       ObjectNode copy = object.objectNode();
       for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
         var field = it.next();
-        copy.set(field.getKey(), resolveEnvironment(field.getValue(), ConfigPaths.field(path, field.getKey()), problems));
+        copy.set(field.getKey(), resolveEnvironment(field.getValue(), Problems.field(path, field.getKey()), problems));
       }
       return copy;
     }
     if (node instanceof ArrayNode array) {
       ArrayNode copy = array.arrayNode();
       for (int i = 0; i < array.size(); i++) {
-        copy.add(resolveEnvironment(array.get(i), ConfigPaths.index(path, i), problems));
+        copy.add(resolveEnvironment(array.get(i), Problems.index(path, i), problems));
       }
       return copy;
     }
@@ -155,7 +156,7 @@ public final class ConfigLoader {
   private static ConfigProblem describeBindingError(JsonMappingException e) {
     String path = "";
     for (JsonMappingException.Reference ref : e.getPath()) {
-      path = ref.getIndex() >= 0 ? ConfigPaths.index(path, ref.getIndex()) : ConfigPaths.field(path, ref.getFieldName());
+      path = ref.getIndex() >= 0 ? Problems.index(path, ref.getIndex()) : Problems.field(path, ref.getFieldName());
     }
     if (e instanceof UnrecognizedPropertyException unknown) {
       String known = unknown.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "));

@@ -20,7 +20,6 @@ import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Upstreams;
-import dev.spgateway.ratelimit.CallerLimits;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -33,9 +32,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -77,7 +74,7 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
     return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            AuditWriter.open(config.audit(), clientIds(config), registry)))
+            AuditWriter.open(config.audit(), config.clientIds(), registry)))
         .compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
@@ -96,11 +93,7 @@ public final class Gateway {
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
     HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
 
-    Map<String, CallerLimits> callerLimits = new HashMap<>();
-    config.callers().forEach((name, caller) -> {
-      if (caller.limits() != null) callerLimits.put(name, caller.limits());
-    });
-    RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), callerLimits, registry, clock);
+    RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
 
     List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
@@ -110,8 +103,8 @@ public final class Gateway {
             .compose(secrets -> {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
-              RoutePolicy policy = new PolicyEngine(config.callers(), config.upstreams());
-              Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.callers()), policy,
+              RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
+              Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
                   tokens, new Forwarder(upstreamClient), resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
@@ -130,14 +123,6 @@ public final class Gateway {
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
-  }
-
-  private static java.util.Map<String, String> clientIds(GatewayConfig config) {
-    java.util.Map<String, String> ids = new java.util.HashMap<>();
-    config.servicePrincipals().forEach((name, sp) -> {
-      if (sp != null && sp.clientId() != null) ids.put(name, sp.clientId());
-    });
-    return ids;
   }
 
   /** Every secret the config names, read once from Key Vault. */

@@ -1,6 +1,5 @@
 package dev.spgateway.identity;
 
-import dev.spgateway.config.CallerConfig;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.HashMap;
@@ -19,13 +18,12 @@ public final class ApiKeyAuthenticator {
   /** Keyed by the hash's bytes (a ByteBuffer compares by content), so a lookup formats nothing. */
   private final Map<ByteBuffer, Entry> byHash;
 
-  public ApiKeyAuthenticator(Map<String, CallerConfig> callers) {
+  /** {@code keys}: each caller's key hash, by caller name. */
+  public ApiKeyAuthenticator(Map<String, ApiKeyConfig> keys) {
     Map<ByteBuffer, Entry> entries = new HashMap<>();
-    callers.forEach((name, config) -> {
-      if (config.apiKey() != null) {
-        byte[] hash = HexFormat.of().parseHex(config.apiKey().sha256());
-        entries.put(ByteBuffer.wrap(hash), new Entry(hash, new Caller(name, "api-key")));
-      }
+    keys.forEach((name, key) -> {
+      byte[] hash = HexFormat.of().parseHex(key.sha256());
+      entries.put(ByteBuffer.wrap(hash), new Entry(hash, new Caller(name, "api-key")));
     });
     this.byHash = Map.copyOf(entries);
   }

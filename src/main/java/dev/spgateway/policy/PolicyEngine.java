@@ -1,6 +1,5 @@
 package dev.spgateway.policy;
 
-import dev.spgateway.config.CallerConfig;
 import dev.spgateway.policy.Decision.Deny;
 import dev.spgateway.policy.Decision.Refusal;
 import dev.spgateway.proxy.UpstreamConfig;
@@ -25,12 +24,14 @@ public final class PolicyEngine implements RoutePolicy {
   /** caller → all its rules, in config order: what {@link #explain} walks. */
   private final Map<String, List<CompiledRule>> rules;
 
-  /** Builds the engine from a config {@code ConfigValidator} has passed; a rule that does not compile throws. */
-  public PolicyEngine(Map<String, CallerConfig> callers, Map<String, UpstreamConfig> upstreams) {
+  /**
+   * Builds the engine from each caller's routes, as checked by {@link #check}; a rule that does not compile throws.
+   */
+  public PolicyEngine(Map<String, List<RouteConfig>> routesByCaller, Map<String, UpstreamConfig> upstreams) {
     Map<String, Map<String, RuleIndex>> indexes = new HashMap<>();
     Map<String, List<CompiledRule>> rules = new HashMap<>();
-    callers.forEach((caller, config) -> {
-      List<CompiledRule> compiled = compile(config, upstreams, (path, problem) -> {
+    routesByCaller.forEach((caller, routes) -> {
+      List<CompiledRule> compiled = compile(routes, upstreams, (path, problem) -> {
         throw new IllegalArgumentException("callers." + caller + "." + path + ": " + problem);
       });
       rules.put(caller, compiled);
@@ -52,11 +53,11 @@ public final class PolicyEngine implements RoutePolicy {
     RouteCompiler.compile(0, route, kind, 0, problems);
   }
 
-  private static List<CompiledRule> compile(CallerConfig caller, Map<String, UpstreamConfig> upstreams,
+  private static List<CompiledRule> compile(List<RouteConfig> routes, Map<String, UpstreamConfig> upstreams,
       BiConsumer<String, String> problems) {
     List<CompiledRule> compiled = new ArrayList<>();
-    for (int i = 0; i < caller.routes().size(); i++) {
-      RouteConfig route = caller.routes().get(i);
+    for (int i = 0; i < routes.size(); i++) {
+      RouteConfig route = routes.get(i);
       String prefix = "routes[" + i + "].";
       UpstreamConfig upstream = upstreams.get(route.upstream());
       UpstreamKind kind = upstream == null ? null : upstream.kind();

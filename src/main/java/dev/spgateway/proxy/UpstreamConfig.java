@@ -1,5 +1,9 @@
 package dev.spgateway.proxy;
 
+import static dev.spgateway.check.Problems.field;
+
+import dev.spgateway.check.Checks;
+import dev.spgateway.check.Problems;
 import java.net.URI;
 import java.time.Duration;
 
@@ -19,6 +23,19 @@ public record UpstreamConfig(
   public UpstreamConfig {
     if (connectTimeout == null) connectTimeout = Duration.ofSeconds(5);
     if (timeout == null) timeout = Duration.ofSeconds(100); // Graph's own gateway timeout is about 100 s.
+  }
+
+  public void check(String path, Problems problems) {
+    if (url == null) {
+      problems.add(field(path, "url"), "missing; e.g. https://graph.microsoft.com or https://contoso.crm.dynamics.com");
+      return;
+    }
+    Checks.secureUrl(field(path, "url"), url, "https://graph.microsoft.com", problems);
+    if (url.getRawQuery() != null || url.getRawFragment() != null) {
+      problems.add(field(path, "url"), "must not have a query or fragment");
+    }
+    if (kind == null) problems.add(field(path, "kind"), "missing; write kind: graph or kind: dataverse");
+    if (timeout.isZero() || connectTimeout.isZero()) problems.add(path, "timeouts must be longer than zero");
   }
 
   /** The audience tokens are requested for. */

@@ -1,5 +1,9 @@
 package dev.spgateway.ratelimit;
 
+import static dev.spgateway.check.Problems.field;
+
+import dev.spgateway.check.Problems;
+
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -25,6 +29,33 @@ public record RateLimitConfig(
 
   public static RateLimitConfig defaults() {
     return new RateLimitConfig(null, null, null, null);
+  }
+
+  /** The section's own fields; that each budget names a configured service principal is checked by config. */
+  public void check(String path, Problems problems) {
+    if (store == StoreKind.redis) {
+      if (redis == null || redis.url() == null) {
+        problems.add(field(path, "redis.url"), "missing; store: redis needs one, e.g. redis: { url: \"redis://127.0.0.1:6379\" }");
+      } else {
+        String scheme = redis.url().getScheme();
+        if (!"redis".equals(scheme) && !"rediss".equals(scheme) || redis.url().getHost() == null) {
+          problems.add(field(path, "redis.url"), "is not a Redis URL; write redis://HOST:6379 (or rediss:// for TLS)");
+        }
+        if (redis.timeout().isZero() || redis.timeout().isNegative()) {
+          problems.add(field(path, "redis.timeout"), "must be longer than zero; 50ms suits a Redis in the same data centre");
+        }
+      }
+    }
+    servicePrincipals.forEach((name, budget) -> {
+      if (budget == null || budget.perDay() == null || budget.perDay() < 1) {
+        problems.add(field(field(field(path, "servicePrincipals"), name), "perDay"), "give the requests per 24 hours "
+            + "as a whole number of at least 1; Power Platform's figure for service-principal flows is 25000");
+      }
+    });
+    if (concurrency.perServicePrincipalAndEnvironment() < 1) {
+      problems.add(field(path, "concurrency.perServicePrincipalAndEnvironment"), "must be at least 1; Dataverse allows 52");
+    }
+    if (concurrency.queue() < 0) problems.add(field(path, "concurrency.queue"), "must be 0 (no queue) or more");
   }
 
   public enum StoreKind {

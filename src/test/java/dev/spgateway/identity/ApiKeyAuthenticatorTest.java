@@ -2,8 +2,6 @@ package dev.spgateway.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spgateway.config.CallerConfig;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -14,8 +12,8 @@ class ApiKeyAuthenticatorTest {
     String key = ApiKeys.generate();
     String other = ApiKeys.generate();
     var authenticator = new ApiKeyAuthenticator(Map.of(
-        "invoice-flow", new CallerConfig(new ApiKeyConfig(ApiKeys.sha256Hex(key).toUpperCase()), List.of()),
-        "report-script", new CallerConfig(new ApiKeyConfig(ApiKeys.sha256Hex(other)), List.of())));
+        "invoice-flow", new ApiKeyConfig(ApiKeys.sha256Hex(key).toUpperCase()),
+        "report-script", new ApiKeyConfig(ApiKeys.sha256Hex(other))));
 
     assertThat(authenticator.authenticate(key)).contains(new Caller("invoice-flow", "api-key"));
     assertThat(authenticator.authenticate(other)).contains(new Caller("report-script", "api-key"));

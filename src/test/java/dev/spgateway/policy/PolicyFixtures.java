@@ -36,7 +36,7 @@ final class PolicyFixtures {
 
   static PolicyEngine engine(String routes) {
     GatewayConfig config = config(routes);
-    return new PolicyEngine(config.callers(), config.upstreams());
+    return new PolicyEngine(config.routes(), config.upstreams());
   }
 
   static Decision get(PolicyEngine engine, String upstream, String target) {

@@ -9,8 +9,6 @@ import static dev.spgateway.policy.batch.BatchFixtures.graphRequest;
 import static dev.spgateway.policy.batch.BatchFixtures.part;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spgateway.config.CallerConfig;
-import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.Decision.Refusal;
 import dev.spgateway.policy.Decision.SubRequest;
@@ -49,15 +47,15 @@ class BatchJudgeTest {
           "https://contoso.crm.dynamics.com", null, null));
 
   final RoutePolicy template = new PolicyEngine(Map.of(
-      "flow", new CallerConfig(new ApiKeyConfig("x"), List.of(
+      "flow", List.of(
           route("graph", "finance", List.of("GET /v1.0/users/{id}", "POST /v1.0/users/{id}/sendMail",
               "GET /beta/users/{id}")),
           route("graph", "hr", List.of("GET /v1.0/groups/{id}")),
           route("crm", "finance", List.of("GET /api/data/v9.2/accounts", "POST /api/data/v9.2/accounts",
-              "PATCH /api/data/v9.2/accounts({id:key})", "POST /api/data/v9.2/accounts({id:key})/contact_customer_accounts")))),
-      "fixed", new CallerConfig(new ApiKeyConfig("y"), List.of(
+              "PATCH /api/data/v9.2/accounts({id:key})", "POST /api/data/v9.2/accounts({id:key})/contact_customer_accounts"))),
+      "fixed", List.of(
           route("crm", "finance", List.of("POST /api/data/v9.2/accounts",
-              "PATCH /api/data/v9.2/accounts(" + ACCOUNT + ")"))))), UPSTREAMS);
+              "PATCH /api/data/v9.2/accounts(" + ACCOUNT + ")")))), UPSTREAMS);
 
   /** What the judge asked the policy, to see how references and relative URLs were resolved. */
   final List<PolicyRequest> asked = new CopyOnWriteArrayList<>();

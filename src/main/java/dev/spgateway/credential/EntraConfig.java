@@ -1,6 +1,7 @@
-package dev.spgateway.config;
+package dev.spgateway.credential;
 
-import dev.spgateway.credential.TokenSettings;
+import dev.spgateway.check.Checks;
+import dev.spgateway.check.Problems;
 import java.net.URI;
 
 /**
@@ -21,5 +22,9 @@ public record EntraConfig(URI authority, TokenSettings tokens) {
 
   public static EntraConfig defaults() {
     return new EntraConfig(null, null);
+  }
+
+  public void check(String path, Problems problems) {
+    Checks.secureUrl(Problems.field(path, "authority"), authority, PUBLIC_CLOUD.toString(), problems);
   }
 }

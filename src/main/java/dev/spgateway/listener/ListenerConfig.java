@@ -1,4 +1,7 @@
-package dev.spgateway.gateway;
+package dev.spgateway.listener;
+
+import dev.spgateway.check.Checks;
+import dev.spgateway.check.Problems;
 
 /** Where the gateway listens for callers. */
 public record ListenerConfig(String host, Integer port) {
@@ -10,5 +13,9 @@ public record ListenerConfig(String host, Integer port) {
 
   public static ListenerConfig defaults() {
     return new ListenerConfig(null, null);
+  }
+
+  public void check(String path, Problems problems) {
+    Checks.port(Problems.field(path, "port"), port, problems);
   }
 }
