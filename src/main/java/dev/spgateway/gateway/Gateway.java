@@ -15,6 +15,7 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
 import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.listener.Listeners;
 import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
@@ -27,7 +28,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -107,8 +107,7 @@ public final class Gateway {
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
                   tokens, new Forwarder(upstreamClient), resources.audit(), registry);
-              return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
-                  .requestHandler(pipeline)
+              return Listeners.create(vertx, config.listener(), pipeline)
                   .listen(config.listener().port(), config.listener().host())
                   .map(server -> new Listening(pipeline, server));
             })

@@ -1,0 +1,28 @@
+package dev.spgateway.listener;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * Builds the callers' listener from its {@link ListenerConfig}: the one place its server options are chosen, so
+ * each copy of the listener (one per event loop, later) is the same.
+ */
+public final class Listeners {
+
+  private Listeners() {}
+
+  /** The server options for {@code config}. */
+  public static HttpServerOptions options(ListenerConfig config) {
+    return new HttpServerOptions()
+        .setCompressionSupported(false)
+        .setHttp2ClearTextEnabled(config.h2c());
+  }
+
+  /** A listener for {@code config} whose requests go to {@code handler}; not yet listening. */
+  public static HttpServer create(Vertx vertx, ListenerConfig config, Handler<HttpServerRequest> handler) {
+    return vertx.createHttpServer(options(config)).requestHandler(handler);
+  }
+}
