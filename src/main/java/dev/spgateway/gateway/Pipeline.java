@@ -143,8 +143,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     return drained.future();
   }
 
-  /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}. */
+  /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}, once. */
   private void identify(Exchange exchange) {
+    UnjudgedHeaders.Refusal repeated = UnjudgedHeaders.repeated(exchange.request.headers());
+    if (repeated != null) throw new Rejection(400, repeated.problemType(), repeated.reason());
     String key = exchange.request.getHeader(ApiKeys.HEADER);
     if (key == null || key.isEmpty()) {
       throw new Rejection(401, "missing-api-key", "send your caller key in the " + ApiKeys.HEADER + " header");

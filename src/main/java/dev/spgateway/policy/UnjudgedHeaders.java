@@ -1,13 +1,17 @@
 package dev.spgateway.policy;
 
+import io.vertx.core.MultiMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
 
 /**
- * Request headers that would make the upstream do something other than what the policy judged. They are refused,
- * not stripped, so the caller learns why its request did not do what it asked.
+ * Request headers that would make the upstream (or the gateway itself) act on something other than what the
+ * policy judged: the one list of them, each with the reason. They are refused, not stripped, so the caller
+ * learns why its request did not do what it asked.
  *
+ * <p>Refused when present:
  * <ul>
  *   <li>Verb tunnelling: OData's {@code X-HTTP-Method} and Graph's/OneDrive's {@code X-HTTP-Method-Override} (and
  *       {@code X-Method-Override}) ask the server to treat a POST as another method; the policy judges the request
@@ -15,31 +19,57 @@ import java.util.Set;
  *   <li>Impersonation: Dataverse's {@code MSCRMCallerID} and {@code CallerObjectId} make the service principal act
  *       as another user, whose rights the policy never judged.
  * </ul>
+ *
+ * <p>Refused when sent more than once ({@link #repeated}): a header that decides what is judged must have one
+ * value, or the gateway could judge by one and the upstream act on the other.
+ * <ul>
+ *   <li>{@code X-Api-Key} and {@code Authorization} name the caller; two could name two callers.
+ *   <li>{@code Content-Type} decides how a body is judged (a {@code $batch} is read by its boundary).
+ * </ul>
  */
 public final class UnjudgedHeaders {
 
   /** Why a header is refused, with the problem type the caller is given. */
   public record Refusal(String problemType, String reason) {}
 
-  private static final Set<String> METHOD_OVERRIDE = Set.of("x-http-method", "x-http-method-override", "x-method-override");
-  private static final Set<String> IMPERSONATION = Set.of("mscrmcallerid", "callerobjectid");
+  private static final Map<String, String> PROBLEM_TYPES = new LinkedHashMap<>();
+
+  static {
+    PROBLEM_TYPES.put("x-http-method", "method-override");
+    PROBLEM_TYPES.put("x-http-method-override", "method-override");
+    PROBLEM_TYPES.put("x-method-override", "method-override");
+    PROBLEM_TYPES.put("mscrmcallerid", "impersonation");
+    PROBLEM_TYPES.put("callerobjectid", "impersonation");
+  }
 
   /** Every refused name, lower case: a request is checked by looking these up, not by walking its headers. */
-  public static final List<String> NAMES = java.util.stream.Stream.concat(METHOD_OVERRIDE.stream(),
-      IMPERSONATION.stream()).toList();
+  public static final List<String> NAMES = List.copyOf(PROBLEM_TYPES.keySet());
+
+  /** Headers that may be sent at most once, lower case. */
+  public static final List<String> SINGLE = List.of("x-api-key", "authorization", "content-type");
 
   private UnjudgedHeaders() {}
 
   /** The refusal for a header of this name, or {@code null} when it may be sent. */
   public static Refusal refusal(String headerName) {
-    String name = headerName.toLowerCase(Locale.ROOT);
-    if (METHOD_OVERRIDE.contains(name)) {
-      return new Refusal("method-override", "the " + headerName + " header asks the upstream for another method than"
-          + " the one judged; send the request with its real method instead");
-    }
-    if (IMPERSONATION.contains(name)) {
-      return new Refusal("impersonation", "the " + headerName + " header would make the service principal act as"
-          + " another user, which no route allows; send the request without it");
+    String type = PROBLEM_TYPES.get(headerName.toLowerCase(Locale.ROOT));
+    if (type == null) return null;
+    return switch (type) {
+      case "method-override" -> new Refusal(type, "the " + headerName + " header asks the upstream for another method"
+          + " than the one judged; send the request with its real method instead");
+      case "impersonation" -> new Refusal(type, "the " + headerName + " header would make the service principal act"
+          + " as another user, which no route allows; send the request without it");
+      default -> throw new IllegalStateException(type);
+    };
+  }
+
+  /** The refusal for the first header of {@link #SINGLE} that {@code headers} holds more than once, or {@code null}. */
+  public static Refusal repeated(MultiMap headers) {
+    for (String name : SINGLE) {
+      if (headers.getAll(name).size() > 1) {
+        return new Refusal("duplicate-header", "the " + name + " header is sent more than once; the gateway judges"
+            + " by one value only, so send it once");
+      }
     }
     return null;
   }

@@ -1,0 +1,96 @@
+package dev.spgateway.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.testing.HostileGateway;
+import dev.spgateway.testing.RawResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Headers that change what is judged, sent as raw bytes to a running gateway: each refusal is asserted with its
+ * status, problem type and reason, its audit record, and that the upstream saw nothing.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostileHeadersTest {
+
+  static final String SEND_MAIL = "/graph/v1.0/users/abc/sendMail";
+
+  HostileGateway gateway;
+  /** A second caller, allowed only GET /v1.0/users. */
+  final String otherKey = ApiKeys.generate();
+
+  @BeforeAll
+  void start(@TempDir Path dir) {
+    gateway = HostileGateway.start(dir, config -> config.replace("\n# `sp-gateway audit query", """
+
+          other-flow:
+            apiKey: { sha256: "%s" }
+            routes:
+              - upstream: graph
+                as: finance
+                allow: [ "GET /v1.0/users" ]
+
+        # `sp-gateway audit query""".formatted(ApiKeys.sha256Hex(otherKey)).replace("\n  ", "\n  ")), response -> {});
+  }
+
+  @AfterAll
+  void stop() {
+    gateway.close();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      valid then invalid      | KEY   | not-a-key
+      invalid then valid      | not-a-key | KEY
+      two callers' keys       | KEY   | OTHER
+      the same key twice      | KEY   | KEY
+      """)
+  void twoApiKeysAreRefused(String name, String first, String second) {
+    int before = gateway.upstreamSaw().size();
+    RawResponse response = gateway.send("GET /graph/v1.0/users HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + ApiKeys.HEADER + ": " + key(first) + "\r\n" + ApiKeys.HEADER + ": " + key(second) + "\r\n\r\n");
+    var record = gateway.assertRefused(response, before, 400, "duplicate-header", "x-api-key header is sent more than once");
+    assertThat(record.getString("caller")).as("no caller is named").isNull();
+  }
+
+  @Test
+  void twoAuthorizationHeadersAreRefused() {
+    int before = gateway.upstreamSaw().size();
+    RawResponse response = gateway.call("GET", "/graph/v1.0/users", null, "Authorization: Bearer a",
+        "Authorization: Bearer b");
+    gateway.assertRefused(response, before, 400, "duplicate-header", "authorization header is sent more than once");
+  }
+
+  @Test
+  void twoContentTypesAreRefused() {
+    int before = gateway.upstreamSaw().size();
+    RawResponse response = gateway.call("POST", SEND_MAIL, "{}", "Content-Type: application/json",
+        "Content-Type: text/plain");
+    gateway.assertRefused(response, before, 400, "duplicate-header", "content-type header is sent more than once");
+    assertThat(gateway.call("POST", SEND_MAIL, "{}", "Content-Type: application/json").status())
+        .as("the same request with one Content-Type").isEqualTo(200);
+  }
+
+  @Test
+  void eachKeyAloneActsAsItsOwnCaller() {
+    assertThat(gateway.send("GET /graph/v1.0/users/abc HTTP/1.1\r\nHost: x\r\n" + ApiKeys.HEADER + ": " + otherKey
+        + "\r\n\r\n").status()).as("other-flow may not read one user").isEqualTo(403);
+    assertThat(gateway.call("GET", "/graph/v1.0/users/abc", null).status()).isEqualTo(200);
+  }
+
+  private String key(String which) {
+    return switch (which) {
+      case "KEY" -> gateway.callerKey();
+      case "OTHER" -> otherKey;
+      default -> which;
+    };
+  }
+}
