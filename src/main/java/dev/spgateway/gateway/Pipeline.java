@@ -168,11 +168,6 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** May this caller do this, and as which service principal? A {@code $batch} is judged sub-request by sub-request. */
   private Future<Void> authorize(Exchange exchange) {
     HttpServerRequest request = exchange.request;
-    for (String header : UnjudgedHeaders.NAMES) {
-      if (!request.headers().contains(header)) continue;
-      UnjudgedHeaders.Refusal refusal = UnjudgedHeaders.refusal(header);
-      return Future.failedFuture(new Rejection(400, refusal.problemType(), refusal.reason()));
-    }
     if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
     Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
         exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE),
@@ -207,11 +202,17 @@ public final class Pipeline implements Handler<HttpServerRequest> {
             : Future.failedFuture(failure));
   }
 
-  /** Records an Allow on the exchange, or fails with the Deny's rejection. */
+  /**
+   * Records an Allow on the exchange, or fails with the Deny's rejection; a header that would change what was judged
+   * ({@link UnjudgedHeaders}) is refused unless the deciding rule lets it through.
+   */
   private Future<Void> settle(Exchange exchange, Decision decision) {
     if (decision instanceof Decision.Deny deny) {
       return Future.failedFuture(new Rejection(deny.refusal().status(), deny.refusal().problemType(), deny.reason()));
     }
+    UnjudgedHeaders.Refusal unjudged = UnjudgedHeaders.notAllowed(exchange.request.headers(),
+        ((Decision.Allow) decision).allowedHeaders());
+    if (unjudged != null) return Future.failedFuture(new Rejection(400, unjudged.problemType(), unjudged.reason()));
     exchange.allow = (Decision.Allow) decision;
     exchange.queryOptions = exchange.allow.queryOptions();
     exchange.upstream = upstreams.get(exchange.allow.upstream());

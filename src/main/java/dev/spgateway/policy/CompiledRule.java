@@ -16,10 +16,11 @@ import java.util.Locale;
  * @param maxBodyBytes the largest declared body; 0 for none
  * @param contentTypes media types a body may have, lower case ({@link BodyRules#ANY_TYPE}: any)
  * @param unknownLength whether a chunked body of undeclared length is accepted
+ * @param headers refused headers ({@link UnjudgedHeaders#NAMES}) this rule lets through, lower case
  */
 record CompiledRule(String id, int order, String upstream, String servicePrincipal, String method,
     PathTemplate template, boolean ignoreCase, QueryRules query, long maxBodyBytes, List<String> contentTypes,
-    boolean unknownLength) {
+    boolean unknownLength, List<String> headers) {
 
   /** The rule as an operator wrote it, for {@code check}. */
   String describe() {

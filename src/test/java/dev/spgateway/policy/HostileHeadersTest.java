@@ -29,7 +29,9 @@ class HostileHeadersTest {
 
   @BeforeAll
   void start(@TempDir Path dir) {
-    gateway = HostileGateway.start(dir, config -> config.replace("\n# `sp-gateway audit query", """
+    gateway = HostileGateway.start(dir, config -> config.replace("allow: [ \"GET /api/data/v9.2/WhoAmI\" ]",
+        "allow: [ \"GET /api/data/v9.2/WhoAmI\", { rule: \"POST /api/data/v9.2/contacts\","
+            + " headers: [ MSCRM.BypassCustomPluginExecution ] } ]").replace("\n# `sp-gateway audit query", """
 
           other-flow:
             apiKey: { sha256: "%s" }
@@ -84,6 +86,48 @@ class HostileHeadersTest {
     assertThat(gateway.send("GET /graph/v1.0/users/abc HTTP/1.1\r\nHost: x\r\n" + ApiKeys.HEADER + ": " + otherKey
         + "\r\n\r\n").status()).as("other-flow may not read one user").isEqualTo(403);
     assertThat(gateway.call("GET", "/graph/v1.0/users/abc", null).status()).isEqualTo(200);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', textBlock = """
+      MSCRM.BypassCustomPluginExecution: true                                   | POST | /crm/api/data/v9.2/accounts | bypass-business-logic
+      MSCRM.BypassBusinessLogicExecution: CustomSync,CustomAsync                | POST | /crm/api/data/v9.2/accounts | bypass-business-logic
+      MSCRM.BypassBusinessLogicExecutionStepIds: 00000000-0000-0000-0000-000000000001 | POST | /crm/api/data/v9.2/accounts | bypass-business-logic
+      MSCRM.SuppressCallbackRegistrationExpanderJob: true                       | POST | /crm/api/data/v9.2/accounts | bypass-business-logic
+      mscrm.bypasscustompluginexecution: true                                   | POST | /crm/api/data/v9.2/accounts | bypass-business-logic
+      MSCRM.BypassBusinessLogicExecution: CustomSync                            | POST | /crm/api/data/v9.2/contacts | bypass-business-logic
+      X-Original-URL: /v1.0/groups                                              | GET  | /graph/v1.0/users           | url-rewrite
+      X-Rewrite-URL: /v1.0/groups                                               | GET  | /graph/v1.0/users           | url-rewrite
+      """)
+  void headersThatChangeWhatTheUpstreamDoesAreRefusedUnlessTheRuleAllowsThem(String header, String method,
+      String target, String problemType) {
+    int before = gateway.upstreamSaw().size();
+    String body = method.equals("POST") ? "{}" : null;
+    String contentType = method.equals("POST") ? "Content-Type: application/json" : "X-Nothing: 1";
+    RawResponse response = gateway.call(method, target, body, contentType, header);
+    String name = header.substring(0, header.indexOf(':')).toLowerCase(java.util.Locale.ROOT);
+    gateway.assertRefused(response, before, 400, problemType, "the " + name + " header");
+    assertThat(gateway.call(method, target, body, contentType).status()).as("the same request without it").isEqualTo(200);
+  }
+
+  @Test
+  void aRuleThatListsTheHeaderLetsItThrough() {
+    int before = gateway.upstreamSaw().size();
+    RawResponse response = gateway.call("POST", "/crm/api/data/v9.2/contacts", "{}", "Content-Type: application/json",
+        "MSCRM.BypassCustomPluginExecution: true");
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(gateway.upstreamSaw()).hasSize(before + 1);
+    assertThat(gateway.upstreamSaw().get(before).headers().get("MSCRM.BypassCustomPluginExecution")).isEqualTo("true");
+  }
+
+  @Test
+  void aRuleMayListOnlyHeadersTheGatewayRefuses() {
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    PolicyEngine.check(new RouteConfig("graph", "finance", java.util.List.of(new AllowRule("GET /v1.0/users", null, null,
+        java.util.List.of("X-Custom"))), null, null, null, null), dev.spgateway.proxy.UpstreamConfig.UpstreamKind.graph,
+        (path, problem) -> problems.add(path + ": " + problem));
+    assertThat(problems).singleElement().asString().startsWith("allow[0].headers[0]: 'X-Custom' is not a header the"
+        + " gateway refuses");
   }
 
   private String key(String which) {
