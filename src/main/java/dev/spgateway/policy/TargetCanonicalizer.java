@@ -40,8 +40,11 @@ final class TargetCanonicalizer {
   private static final String DELIMITERS = ":/?#[]@!$&'()*+,;=";
   /** Allowed raw in a path segment: RFC 3986 pchar, without ';'. */
   private static final String PATH_SPECIALS = "-._~!$&'()*+,=:@";
-  /** Allowed raw in a query: pchar, '/', '?' and the brackets OData parameter values use. */
-  private static final String QUERY_SPECIALS = "-._~!$&'()*+,;=:@/?[]";
+  /**
+   * Allowed raw in a query: pchar, '/', '?' and the brackets OData parameter values use; not ';', which some back
+   * ends read as a separator like '&' ({@code $select=id;$expand=memberOf} would become two options).
+   */
+  private static final String QUERY_SPECIALS = "-._~!$&'()*+,=:@/?[]";
   private static final boolean[] PATH_CHARS = table(PATH_SPECIALS);
   private static final boolean[] QUERY_CHARS = table(QUERY_SPECIALS);
 
@@ -55,6 +58,9 @@ final class TargetCanonicalizer {
     if (path.length() > MAX_PATH) throw new BadTarget("the path is longer than " + MAX_PATH + " characters");
     if (query.length() > MAX_QUERY) throw new BadTarget("the query is longer than " + MAX_QUERY + " characters");
     if (!path.startsWith("/")) throw new BadTarget("the path must start with /");
+    if (query.indexOf(';') >= 0) {
+      throw new BadTarget("the query contains a raw ';', which some servers read as '&'; write it as %3B inside a value");
+    }
     String[] segments = segments(path);
     List<QueryOption> options = options(query);
     // Without escapes nothing was normalised (anything else not plain was refused): the text is canonical as is.

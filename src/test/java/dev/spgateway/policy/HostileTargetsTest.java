@@ -112,6 +112,9 @@ class HostileTargetsTest {
       GET    | /graph/v1.0/users?$format=json                        |                          | 400 | unknown query parameter
       GET    | /graph/v1.0/users?$select=id&&$top=1                  |                          | 400 | empty parameter
       GET    | /graph/v1.0/users?$top=1e3                            |                          | 400 | whole number
+      GET    | /graph/v1.0/users?$select=id;$expand=memberOf         |                          | 400 | raw ';'
+      GET    | /graph/v1.0/users?$filter=startswith(mail,'a;b')      |                          | 400 | raw ';'
+      GET    | /graph/v1.0/users?;$top=1                             |                          | 400 | raw ';'
       GET    | /crm/api/data/v9.2/accounts?@p1=1                     |                          | 400 | unknown query parameter
       GET    | /graph/v1.0/users?$expand=manager                     |                          | 403 | does not allow the query option $expand
       GET    | /graph/v1.0/users?$top=101                            |                          | 403 | more than the 100
@@ -178,6 +181,7 @@ class HostileTargetsTest {
   @CsvSource(delimiter = '|', textBlock = """
       GET  | /graph/V1.0/USERS/alice%40contoso.com                         | GET /v1.0/users/alice@contoso.com
       GET  | /graph/v1.0/%75sers?$top=5&$filter=a%2bb                      | GET /v1.0/users?$top=5&$filter=a%2Bb
+      GET  | /graph/v1.0/users?$filter=startswith(mail,'a%3bb')            | GET /v1.0/users?$filter=startswith(mail,'a%3Bb')
       GET  | /crm/api/data/v9.2/accounts(accountnumber='A1')?$select=name | GET /api/data/v9.2/accounts(accountnumber='A1')?$select=name
       GET  | /crm/api/data/v9.2/accounts?$expand=primarycontactid($select=fullname) | GET /api/data/v9.2/accounts?$expand=primarycontactid($select=fullname)
       """)
