@@ -22,6 +22,7 @@ public final class Exchange {
   /** The upstream's name as the caller wrote it, and the path and query after it, as received. */
   String upstreamName;
   String upstreamTarget;
+  RequestJudge.Target target;
 
   Caller caller;
   Decision.Allow allow;

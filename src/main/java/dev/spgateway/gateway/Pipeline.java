@@ -8,7 +8,6 @@ import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.policy.Decision;
-import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.UnjudgedHeaders;
 import dev.spgateway.policy.batch.BatchJudge;
@@ -61,8 +60,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       "the gateway cannot write its audit log right now, so it takes no requests; try again shortly", "1");
 
   private final ApiKeyAuthenticator authenticator;
-  private final RoutePolicy policy;
-  private final BatchJudge batches;
+  private final RequestJudge judge;
   private final Upstreams upstreams;
   private final RateLimiter limiter;
   private final TokenSource tokens;
@@ -76,8 +74,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
       RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
     this.authenticator = authenticator;
-    this.policy = policy;
-    this.batches = batches;
+    this.judge = new RequestJudge(policy, batches);
     this.upstreams = upstreams;
     this.limiter = limiter;
     this.tokens = tokens;
@@ -157,21 +154,18 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** Which upstream? The public URL shape is {@code /{upstream}/{path}?{query}}; the policy judges the rest. */
   private void readTarget(Exchange exchange) {
-    String uri = exchange.request.uri();
-    if (!uri.startsWith("/")) throw new Rejection(400, "bad-target", "send an origin-form target: /{upstream}/{path}");
-    int slash = uri.indexOf('/', 1);
-    if (slash < 0) throw new Rejection(404, "no-upstream-path", "name an upstream and a path: /{upstream}/{path}");
-    exchange.upstreamName = uri.substring(1, slash);
-    exchange.upstreamTarget = uri.substring(slash);
+    RequestJudge.Target target = RequestJudge.target(exchange.request.uri());
+    exchange.target = target;
+    exchange.upstreamName = target.upstream();
+    exchange.upstreamTarget = target.rest();
   }
 
   /** May this caller do this, and as which service principal? A {@code $batch} is judged sub-request by sub-request. */
   private Future<Void> authorize(Exchange exchange) {
     HttpServerRequest request = exchange.request;
-    if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
-    Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
-        exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE),
-        Forwarder.declaredBodyLength(request)));
+    if (judge.isBatch(exchange.target)) return authorizeBatch(exchange);
+    Decision decision = judge.decide(exchange.caller.name(), request.method().name(), exchange.target,
+        request.getHeader(HttpHeaders.CONTENT_TYPE), Forwarder.declaredBodyLength(request));
     return settle(exchange, decision);
   }
 
@@ -184,21 +178,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     HttpServerRequest request = exchange.request;
     Context eventLoop = Vertx.currentContext();
     String caller = exchange.caller.name();
-    String upstream = exchange.upstreamName;
-    String target = exchange.upstreamTarget;
+    RequestJudge.Target target = exchange.target;
     String method = request.method().name();
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-    Decision.Deny refused = batches.beforeBody(upstream, method, target, contentType,
-        Forwarder.declaredBodyLength(request));
+    Decision.Deny refused = judge.beforeBody(method, target, contentType, Forwarder.declaredBodyLength(request));
     if (refused != null) return settle(exchange, refused);
-    return BoundedBody.read(request, batches.maxBodyBytes()).compose(
+    return BoundedBody.read(request, judge.maxBodyBytes()).compose(
         body -> {
           exchange.body = body;
-          return eventLoop.executeBlocking(() -> batches.judge(caller, upstream, method, target, contentType, body), false)
+          return eventLoop.executeBlocking(() -> judge.judgeBatch(caller, method, target, contentType, body), false)
               .compose(decision -> settle(exchange, decision));
         },
         failure -> failure instanceof BoundedBody.TooLarge
-            ? settle(exchange, batches.tooLarge())
+            ? settle(exchange, judge.tooLarge())
             : Future.failedFuture(failure));
   }
 
