@@ -187,7 +187,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         body -> {
           exchange.body = body;
           return eventLoop.executeBlocking(() -> judge.judgeBatch(caller, method, target, contentType, body), false)
-              .compose(decision -> settle(exchange, decision));
+              .compose(decision -> settle(exchange, decision))
+              .andThen(allowed -> {
+                if (allowed.succeeded()) {
+                  exchange.proxyRequest.headers().set(HttpHeaders.CONTENT_TYPE, BatchJudge.forwardedContentType(contentType));
+                }
+              });
         },
         failure -> failure instanceof BoundedBody.TooLarge
             ? settle(exchange, judge.tooLarge())

@@ -164,7 +164,13 @@ record CompiledRule(String id, int order, String upstream, String servicePrincip
       return new Deny(Refusal.BODY_TOO_LARGE, "the body is " + contentLength + " bytes; " + id + " accepts at most "
           + maxBodyBytes);
     }
-    String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    String mediaType;
+    try {
+      mediaType = contentType == null ? "" : MediaType.parse(contentType).type();
+    } catch (MediaType.Malformed e) {
+      return new Deny(Refusal.UNSUPPORTED_MEDIA_TYPE, e.getMessage() + "; " + id + " accepts "
+          + String.join(", ", contentTypes));
+    }
     if (!contentTypes.contains(mediaType) && !contentTypes.contains(BodyRules.ANY_TYPE)) {
       return new Deny(Refusal.UNSUPPORTED_MEDIA_TYPE, (mediaType.isEmpty() ? "the body has no Content-Type" : "Content-Type '"
           + mediaType + "' is not accepted") + "; " + id + " accepts " + String.join(", ", contentTypes));

@@ -130,6 +130,46 @@ class HostileHeadersTest {
         + " gateway refuses");
   }
 
+  static final String DATAVERSE_BATCH = "--good\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary"
+      + "\r\n\r\nGET /api/data/v9.2/accounts HTTP/1.1\r\n\r\n\r\n--good--\r\n";
+  static final String GRAPH_BATCH = "{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users\"}]}";
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+      multipart/mixed; xboundary=evil; boundary=good  | /crm/api/data/v9.2/$batch | parameter 'xboundary'
+      multipart/mixed; boundary=good; charset=utf-8   | /crm/api/data/v9.2/$batch | parameter 'charset'
+      multipart/mixed; boundary=good; boundary=evil   | /crm/api/data/v9.2/$batch | parameter 'boundary' twice
+      multipart/mixed; boundary=good; BOUNDARY=evil   | /crm/api/data/v9.2/$batch | parameter 'boundary' twice
+      multipart/mixed; boundary=good;                 | /crm/api/data/v9.2/$batch | empty parameter
+      multipart/mixed; boundary="good"evil            | /crm/api/data/v9.2/$batch | something other than ';'
+      multipart/mixed; boundary=good, text/plain      | /crm/api/data/v9.2/$batch | something other than ';'
+      multipart/mixed; boundary                       | /crm/api/data/v9.2/$batch | without '=value'
+      application/json; odata.metadata=minimal        | /graph/v1.0/$batch        | parameter 'odata.metadata'
+      application/json; charset=utf-8; charset=latin1 | /graph/v1.0/$batch        | parameter 'charset' twice
+      """)
+  void aBatchContentTypeIsReadOneWayOnly(String contentType, String target, String reason) {
+    int before = gateway.upstreamSaw().size();
+    String body = target.startsWith("/crm") ? DATAVERSE_BATCH : GRAPH_BATCH;
+    RawResponse response = gateway.call("POST", target, body, "Content-Type: " + contentType);
+    gateway.assertRefused(response, before, 400, "bad-batch", reason);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+      multipart/mixed; boundary="good"        | /crm/api/data/v9.2/$batch | multipart/mixed;boundary=good
+      MULTIPART/Mixed;boundary=good           | /crm/api/data/v9.2/$batch | multipart/mixed;boundary=good
+      application/json; charset="UTF-8"       | /graph/v1.0/$batch        | application/json;charset=UTF-8
+      """)
+  void anAllowedBatchIsForwardedWithTheContentTypeAsJudged(String contentType, String target, String forwarded) {
+    int before = gateway.upstreamSaw().size();
+    String body = target.startsWith("/crm") ? DATAVERSE_BATCH : GRAPH_BATCH;
+    RawResponse response = gateway.call("POST", target, body, "Content-Type: " + contentType);
+    assertThat(response.status()).as(response.body()).isEqualTo(200);
+    assertThat(gateway.upstreamSaw()).hasSize(before + 1);
+    assertThat(gateway.upstreamSaw().get(before).headers().getAll("content-type")).containsExactly(forwarded);
+    assertThat(gateway.upstreamSaw().get(before).body()).isEqualTo(body);
+  }
+
   private String key(String which) {
     return switch (which) {
       case "KEY" -> gateway.callerKey();
