@@ -45,6 +45,8 @@ public final class Exchange {
   long upstreamNanos = -1;
   String upstreamRequestId;
   boolean retriedAfter401;
+  /** Whether the caller was told {@code 100 Continue}. */
+  boolean continueSent;
   boolean recorded;
   /** Counted among the requests a graceful stop waits for, until recorded. */
   boolean underWay;

@@ -112,6 +112,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     authorize(exchange)
         .compose(allowed -> limit(exchange))
+        .andThen(admitted -> {
+          if (admitted.succeeded()) expectContinue(exchange);
+        })
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId, exchange.body))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
@@ -183,6 +186,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     Decision.Deny refused = judge.beforeBody(method, target, contentType, Forwarder.declaredBodyLength(request));
     if (refused != null) return settle(exchange, refused);
+    expectContinue(exchange);
     return BoundedBody.read(request, judge.maxBodyBytes()).compose(
         body -> {
           exchange.body = body;
@@ -197,6 +201,22 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         failure -> failure instanceof BoundedBody.TooLarge
             ? settle(exchange, judge.tooLarge())
             : Future.failedFuture(failure));
+  }
+
+  /**
+   * A caller that sent {@code Expect: 100-continue} waits for a {@code 100 Continue} before it sends its body: it
+   * is told to go on only once what can be judged without the body allowed it, so a refused request costs no body.
+   * The {@code Expect} header itself is never forwarded (hop-by-hop).
+   */
+  private static void expectContinue(Exchange exchange) {
+    if (exchange.continueSent || !expectsContinue(exchange.request)) return;
+    exchange.continueSent = true;
+    exchange.request.response().writeContinue();
+  }
+
+  private static boolean expectsContinue(HttpServerRequest request) {
+    String expect = request.getHeader(HttpHeaders.EXPECT);
+    return expect != null && expect.equalsIgnoreCase("100-continue");
   }
 
   /**
@@ -314,6 +334,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .put("status", rejection.status())
         .put("detail", rejection.detail())
         .put("requestId", exchange.requestId);
+    // Refused before its 100 Continue: the body may never come, so the connection cannot carry another request.
+    if (!exchange.continueSent && expectsContinue(exchange.request)
+        && exchange.request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
     response.setStatusCode(rejection.status())
         .putHeader(Forwarder.REQUEST_ID_HEADER, exchange.requestId)
         .putHeader("content-type", "application/problem+json");
