@@ -393,7 +393,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         exchange.upstreamName,
         exchange.request.method().name(),
         allow != null ? path(allow.target())
-            : exchange.upstreamTarget != null ? path(exchange.upstreamTarget) : exchange.request.path(),
+            : printable(exchange.upstreamTarget != null ? path(exchange.upstreamTarget) : exchange.request.path()),
         exchange.queryOptions,
         allow == null ? null : query(allow.target()),
         allow == null ? null : allow.ruleId(),
@@ -415,6 +415,31 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private static String path(String target) {
     int question = target.indexOf('?');
     return question < 0 ? target : target.substring(0, question);
+  }
+
+  /**
+   * A refused target as received, written so the record is exact and valid UTF-8: each raw byte that is not
+   * printable ASCII (Vert.x hands them over one char a byte) is percent-encoded.
+   */
+  static String printable(String raw) {
+    if (raw == null) return null;
+    StringBuilder out = null;
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      boolean plain = c > 0x20 && c < 0x7f;
+      if (plain && out == null) continue;
+      if (out == null) out = new StringBuilder(raw.length() + 8).append(raw, 0, i);
+      if (plain) {
+        out.append(c);
+      } else {
+        for (byte b : String.valueOf(c).getBytes(c <= 0xff ? java.nio.charset.StandardCharsets.ISO_8859_1
+            : java.nio.charset.StandardCharsets.UTF_8)) {
+          out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
+              .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+        }
+      }
+    }
+    return out == null ? raw : out.toString();
   }
 
   private static String query(String target) {

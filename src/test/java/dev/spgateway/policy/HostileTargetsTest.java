@@ -158,6 +158,21 @@ class HostileTargetsTest {
         .as("the same request without it is allowed").isEqualTo(200);
   }
 
+  /** Raw bytes outside printable ASCII are refused, and written to the audit record percent-encoded (valid UTF-8). */
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      /graph/v1.0/users/\u00e9              | /v1.0/users/%E9
+      /graph/v1.0/users/\u00c3\u00a9x        | /v1.0/users/%C3%A9x
+      /graph/v1.0/users/a\u00ff\u0080/b      | /v1.0/users/a%FF%80/b
+      """)
+  void rawBytesOfARefusedTargetAreRecordedPercentEncoded(String target, String recorded) {
+    int before = upstreamSaw().size();
+    RawResponse response = send("GET", target, null);
+    var record = gateway.assertRefused(response, before, 400, "bad-target", "non-ASCII");
+    assertThat(record.getString("path")).isEqualTo(recorded);
+    refused.put(response.problem().getString("requestId"), 400);
+  }
+
   /** Control cases: what is allowed reaches the upstream in its canonical form, exactly as judged. */
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource(delimiter = '|', textBlock = """
