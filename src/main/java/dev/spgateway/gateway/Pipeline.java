@@ -379,7 +379,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     Rejection rejection = exchange.rejection;
     String outcome = rejection != null ? (rejection.status() < 500 ? "denied" : "failed")
         : completed ? "forwarded" : "failed";
-    String reason = rejection != null ? rejection.detail()
+    String reason = rejection != null ? rejection.operatorDetail()
         : completed ? null : "the connection closed before the response was complete";
     String caller = exchange.caller == null ? null : exchange.caller.name();
     Decision.Allow allow = exchange.allow;

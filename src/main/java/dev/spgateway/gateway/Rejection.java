@@ -9,16 +9,31 @@ public final class Rejection extends RuntimeException {
   private final int status;
   private final String type;
   private final String retryAfterSeconds;
+  private final String operatorDetail;
 
   public Rejection(int status, String type, String detail) {
     this(status, type, detail, null);
   }
 
   public Rejection(int status, String type, String detail, String retryAfterSeconds) {
+    this(status, type, detail, retryAfterSeconds, detail);
+  }
+
+  /**
+   * A rejection whose caller is told less than the operators: {@code operatorDetail} goes to the audit record (the
+   * log has it already), {@code detail} to the caller.
+   */
+  public Rejection(int status, String type, String detail, String retryAfterSeconds, String operatorDetail) {
     super(detail, null, false, false);
     this.status = status;
     this.type = type;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.operatorDetail = operatorDetail;
+  }
+
+  /** What the audit record says: the detail, or more of it when callers are told less. Never a secret. */
+  public String operatorDetail() {
+    return operatorDetail;
   }
 
   public int status() {
