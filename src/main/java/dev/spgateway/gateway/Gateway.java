@@ -15,6 +15,7 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
 import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.listener.ConnectionGuard;
 import dev.spgateway.listener.Listeners;
 import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
@@ -107,7 +108,10 @@ public final class Gateway {
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
                   tokens, new Forwarder(upstreamClient), resources.audit(), registry);
-              return Listeners.create(vertx, config.listener(), pipeline)
+              ConnectionGuard guard = new ConnectionGuard(vertx, config.listener(),
+                  new ListenerRefusals(resources.audit()));
+              pipeline.watchBodiesWith(guard);
+              return Listeners.create(vertx, config.listener(), guard, pipeline)
                   .listen(config.listener().port(), config.listener().host())
                   .map(server -> new Listening(pipeline, server));
             })

@@ -7,6 +7,7 @@ import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.listener.ConnectionGuard;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.UnjudgedHeaders;
@@ -70,6 +71,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** Requests admitted and not yet recorded: a graceful stop waits for them. */
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
+  /** Cuts off a body that stops coming once it is read (listener.bodyTimeout); none until the listener sets it. */
+  private ConnectionGuard bodies;
 
   public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
       RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
@@ -113,7 +116,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     authorize(exchange)
         .compose(allowed -> limit(exchange))
         .andThen(admitted -> {
-          if (admitted.succeeded()) expectContinue(exchange);
+          if (admitted.succeeded()) wantBody(exchange);
         })
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId, exchange.body))
@@ -124,6 +127,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           // A caller that hung up is not the gateway failing: the close handler records it.
           if (!response.closed()) reject(exchange, asRejection(failure));
         });
+  }
+
+  /** The listener's guard, which cuts off a request body that stops coming once the pipeline reads it. */
+  public void watchBodiesWith(ConnectionGuard guard) {
+    this.bodies = guard;
   }
 
   /**
@@ -186,7 +194,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     Decision.Deny refused = judge.beforeBody(method, target, contentType, Forwarder.declaredBodyLength(request));
     if (refused != null) return settle(exchange, refused);
-    expectContinue(exchange);
+    wantBody(exchange);
     return BoundedBody.read(request, judge.maxBodyBytes()).compose(
         body -> {
           exchange.body = body;
@@ -204,11 +212,15 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   }
 
   /**
+   * The pipeline is about to read the body: from now on it must keep coming ({@link ConnectionGuard#watchBody}).
    * A caller that sent {@code Expect: 100-continue} waits for a {@code 100 Continue} before it sends its body: it
    * is told to go on only once what can be judged without the body allowed it, so a refused request costs no body.
    * The {@code Expect} header itself is never forwarded (hop-by-hop).
    */
-  private static void expectContinue(Exchange exchange) {
+  private void wantBody(Exchange exchange) {
+    if (bodies != null && Forwarder.declaredBodyLength(exchange.request) != 0) {
+      bodies.watchBody(exchange.request, reason -> reject(exchange, new Rejection(408, "body-timeout", reason)));
+    }
     if (exchange.continueSent || !expectsContinue(exchange.request)) return;
     exchange.continueSent = true;
     exchange.request.response().writeContinue();

@@ -144,6 +144,25 @@ public final class HostileGateway implements AutoCloseable {
     }
   }
 
+  /**
+   * The first audit record {@code match} accepts, waiting for it: records not tied to a response (the listener's
+   * refusals) reach the disk within the flush interval.
+   */
+  public JsonObject awaitAuditRecord(java.util.function.Predicate<JsonObject> match) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      var found = auditRecords().stream().filter(match).findFirst();
+      if (found.isPresent()) return found.get();
+      if (System.nanoTime() > deadline) throw new AssertionError("no such audit record in " + auditRecords());
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
   /** The one audit record of {@code requestId}. */
   public JsonObject auditRecord(String requestId) {
     List<JsonObject> records = auditRecords().stream().filter(r -> requestId.equals(r.getString("requestId"))).toList();
