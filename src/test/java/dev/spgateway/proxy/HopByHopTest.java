@@ -43,6 +43,9 @@ class HopByHopTest {
     h2c = HostileGateway.start(Files.createDirectory(dir.resolve("h2c")),
         config -> config.replace("port: \"${SANDBOX_PORT}\" }", "port: \"${SANDBOX_PORT}\", h2c: true }"),
         HopByHopTest::hopByHopAnswer);
+    // The first call fetches the service principal's token; later ones test only the protocol.
+    assertThat(h2c.call("GET", USERS, null).status()).isEqualTo(200);
+    assertThat(plain.call("GET", USERS, null).status()).isEqualTo(200);
   }
 
   /** What an HTTP/1.1 upstream may well answer with: its own connection's headers, one named by Connection. */
