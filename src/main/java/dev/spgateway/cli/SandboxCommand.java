@@ -1,5 +1,6 @@
 package dev.spgateway.cli;
 
+import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.sandbox.Sandbox;
 import java.io.IOException;
@@ -35,7 +36,17 @@ final class SandboxCommand implements Callable<Integer> {
     Sandbox[] started = new Sandbox[1];
     int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, port, adminPort, workDir)
         .onSuccess(sandbox -> started[0] = sandbox)
-        .map(sandbox -> sandbox::close));
+        .map(sandbox -> new Runner.Running() {
+          @Override
+          public io.vertx.core.Future<Void> close() {
+            return sandbox.close();
+          }
+
+          @Override
+          public void reload() {
+            sandbox.reload(LiveConfig.SIGNAL);
+          }
+        }));
     if (exit == Main.KEEP_RUNNING) explain(started[0], spec.commandLine().getOut());
     return exit;
   }
