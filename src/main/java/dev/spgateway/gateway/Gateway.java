@@ -190,16 +190,14 @@ public final class Gateway {
     List<String> restartOnly = ConfigDiff.restartOnly(running, next);
     if (!restartOnly.isEmpty()) {
       return Future.failedFuture(new ReloadRefused(ReloadRefused.RESTART_REQUIRED, String.join(", ", restartOnly)
-          + " cannot change while the gateway runs; restart it to apply the new config"
-          + " (the running config stays in force)"));
+          + " cannot change while the gateway runs; restart it to apply the new config"));
     }
     Set<String> names = secretNames(next);
     Set<String> missing = new TreeSet<>(names);
     missing.removeAll(parts.secretNames);
     return vertx.executeBlocking(() -> Generation.of(next), false)
         .compose(generation -> loadSecrets(vertx, next, missing, parts.tokenClient, parts.trust, parts.registry)
-            .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED,
-                failure.getMessage() + " (the running config stays in force)")))
+            .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
             .map(added -> {
               SecretStore before = parts.secrets;
               SecretStore secrets = missing.isEmpty() ? before

@@ -144,9 +144,10 @@ public final class LiveConfig {
           Outcome outcome = failure instanceof ConfigException ? Outcome.INVALID
               : failure instanceof Gateway.ReloadRefused refused && refused.outcome().equals(Outcome.RESTART_REQUIRED.tag())
                   ? Outcome.RESTART_REQUIRED : Outcome.FAILED;
-          // The same words as at start, on one line; the config in force stays.
+          // The same words as at start (they name the file), on one line; the config in force stays.
+          String why = String.valueOf(failure.getMessage()).replace("\n  - ", "; ");
           LOG.warn("Config reload ({}) refused, the running config stays in force: {}", trigger,
-              String.valueOf(failure.getMessage()).replace("\n  - ", "; "));
+              failure instanceof ConfigException ? why : file + ": " + why);
           return Future.succeededFuture(outcome);
         })
         .onSuccess(outcome -> counters.get(outcome).increment());

@@ -31,17 +31,19 @@ public final class Sandbox {
   private final Gateway gateway;
   private final LiveConfig live;
   private final EntraStandIn entra;
+  private final KeyVaultStandIn vault;
   private final String callerKey;
   private final Path auditFile;
   private final Map<String, String> standIns;
   private final GraphStandIn graph;
   private final DataverseStandIn dataverse;
 
-  private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns,
-      GraphStandIn graph, DataverseStandIn dataverse) {
+  private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, KeyVaultStandIn vault, String callerKey,
+      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse) {
     this.gateway = gateway;
     this.live = live;
     this.entra = entra;
+    this.vault = vault;
     this.graph = graph;
     this.dataverse = dataverse;
     this.callerKey = callerKey;
@@ -54,6 +56,12 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
+    return start(vertx, configFile, port, adminPort, workDir, true);
+  }
+
+  /** As above; {@code watch}: re-read the config when its file changes, not only on {@link #reload}. */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
+      boolean watch) {
     read(configFile); // a missing template fails here, with a hint, rather than inside the start
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
@@ -98,8 +106,8 @@ public final class Sandbox {
         return vertx.executeBlocking(() -> environment.loadFile(configFile)).compose(loaded ->
             Gateway.start(vertx, loaded.config(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
                 .compose(gateway -> vertx.executeBlocking(() ->
-                        LiveConfig.start(gateway, configFile, environment, loaded.sha256(), true))
-                    .map(live -> new Sandbox(gateway, live, entra, callerKey, auditFile, standIns, graph, dataverse))));
+                        LiveConfig.start(gateway, configFile, environment, loaded.sha256(), watch))
+                    .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph, dataverse))));
       });
     });
   }
@@ -108,10 +116,14 @@ public final class Sandbox {
     return gateway;
   }
 
-  /** The key of the sandbox's one caller, {@code invoice-flow}. */
-  /** For tests that make Entra ID fail. */
-  EntraStandIn entra() {
+  /** The Entra ID stand-in: tests register apps in it, or make it fail. */
+  public EntraStandIn entra() {
     return entra;
+  }
+
+  /** The Key Vault stand-in, for tests that add secrets. */
+  public KeyVaultStandIn keyVault() {
+    return vault;
   }
 
   /** The Graph stand-in, for tests that check what reached it. */
@@ -124,6 +136,7 @@ public final class Sandbox {
     return dataverse;
   }
 
+  /** The key of the sandbox's one caller, {@code invoice-flow}. */
   public String callerKey() {
     return callerKey;
   }
