@@ -66,7 +66,11 @@ final class Runner {
       return Main.START_FAILED;
     }
     // SIGHUP: re-read the config (the JVM's default for it would stop the process).
-    Signal.handle(new Signal("HUP"), signal -> running.reload());
+    try {
+      Signal.handle(new Signal("HUP"), signal -> running.reload());
+    } catch (IllegalArgumentException noSighup) {
+      spec.commandLine().getErr().println("SIGHUP is not available here; the config is re-read when its file changes");
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       CompletableFuture<Void> closed = running.close().eventually(vertx::close).toCompletionStage().toCompletableFuture();
       try {

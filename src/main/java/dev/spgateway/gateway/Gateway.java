@@ -73,22 +73,23 @@ public final class Gateway {
    * {@code current} is read by every request; the rest is touched only by {@link #reload}, one at a time.
    */
   private static final class Parts {
+    final AtomicReference<Generation> current;
     final WebClient tokenClient;
     final OutboundTrust trust;
     final PrometheusMeterRegistry registry;
     final TokenService tokens;
-    volatile Generation current;
     GatewayConfig config;
     SecretStore secrets;
     Set<String> secretNames;
 
-    Parts(WebClient tokenClient, OutboundTrust trust, PrometheusMeterRegistry registry, TokenService tokens,
-        Generation current, GatewayConfig config, SecretStore secrets, Set<String> secretNames) {
+    Parts(AtomicReference<Generation> current, WebClient tokenClient, OutboundTrust trust,
+        PrometheusMeterRegistry registry, TokenService tokens, GatewayConfig config, SecretStore secrets,
+        Set<String> secretNames) {
+      this.current = current;
       this.tokenClient = tokenClient;
       this.trust = trust;
       this.registry = registry;
       this.tokens = tokens;
-      this.current = current;
       this.config = config;
       this.secrets = secrets;
       this.secretNames = secretNames;
@@ -124,26 +125,26 @@ public final class Gateway {
     HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
 
     RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), registry, clock);
-    Generation first = resources.first();
-    AtomicReference<Parts> parts = new AtomicReference<>(); // set once the secrets are loaded
+    // The config in force: every request reads it once; a reload replaces it.
+    AtomicReference<Generation> current = new AtomicReference<>(resources.first());
 
     List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit(),
-        () -> parts.get() == null ? first.auditReaders() : parts.get().current.auditReaders());
+        () -> current.get().auditReaders());
     Set<String> secretNames = secretNames(config);
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry)
             .compose(secrets -> {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
-              parts.set(new Parts(tokenClient, trust, registry, tokens, first, config, secrets, secretNames));
-              Pipeline pipeline = new Pipeline(() -> parts.get().current, limiter, tokens,
-                  new Forwarder(upstreamClient), resources.audit(), registry);
+              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, config, secrets, secretNames);
+              Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
+                  resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
                   .listen(config.listener().port(), config.listener().host())
-                  .map(server -> new Listening(pipeline, server, parts.get()));
+                  .map(server -> new Listening(pipeline, server, parts));
             })
             .map(listening -> {
               HttpServer listener = listening.server();
@@ -205,7 +206,7 @@ public final class Gateway {
               // Credentials first, so the first request of the new generation finds its service principals.
               parts.tokens.reconfigure(next.servicePrincipals(), secrets);
               audit.clientIds(next.clientIds());
-              parts.current = generation;
+              parts.current.set(generation);
               parts.config = next;
               parts.secrets = secrets;
               Set<String> held = new TreeSet<>(parts.secretNames);
