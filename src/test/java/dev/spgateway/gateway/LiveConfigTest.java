@@ -7,11 +7,14 @@ import dev.spgateway.audit.AuditFiles;
 import dev.spgateway.audit.AuditVerifier;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.sandbox.GraphStandIn;
+import dev.spgateway.sandbox.JwksBearerVerifier;
 import dev.spgateway.sandbox.Sandbox;
 import dev.spgateway.testing.TeeStream;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -240,6 +243,49 @@ class LiveConfigTest {
   }
 
   @Test
+  void aRequestUnderWayFinishesUnderTheConfigItStartedWith() throws Exception {
+    // An upstream that checks the bearer token and holds its answer until the test lets it go.
+    var verifier = new JwksBearerVerifier(vertx, sandbox.entra().jwksUrl(Sandbox.TENANT),
+        sandbox.entra().issuer(Sandbox.TENANT), GraphStandIn.AUDIENCE);
+    Promise<Void> received = Promise.promise();
+    Promise<Void> release = Promise.promise();
+    HttpServer holding = await(vertx.createHttpServer().requestHandler(request -> {
+      String authorization = request.getHeader("Authorization");
+      verifier.verify(authorization == null ? "" : authorization.substring("Bearer ".length()))
+          .onFailure(bad -> request.response().setStatusCode(401).end())
+          .onSuccess(claims -> {
+            received.tryComplete();
+            release.future().onComplete(go -> request.response().end("{\"held\":true}"));
+          });
+    }).listen(0, "127.0.0.1"));
+    try {
+      apply(Config.base().withHolding(holding.actualPort()));
+      var underWay = client.request(HttpMethod.GET, sandbox.gateway().port(), "127.0.0.1", "/holding/v1.0/held")
+          .putHeader(ApiKeys.HEADER, HR_KEY).send();
+      await(received.future());
+
+      // Its caller, route and upstream are gone from the config in force ...
+      apply(Config.base().withoutHr());
+      assertThat(call(HR_KEY, "/holding/v1.0/held").statusCode()).isEqualTo(401);
+      release.complete();
+
+      // ... and it still completes, recorded as what it was when it started.
+      HttpResponse<Buffer> finished = await(underWay);
+      answered.put(finished.getHeader("client-request-id"), finished.statusCode());
+      assertThat(finished.statusCode()).isEqualTo(200);
+      assertThat(finished.bodyAsJsonObject().getBoolean("held")).isTrue();
+      JsonObject record = awaitRecord(finished.getHeader("client-request-id"));
+      assertThat(record.getString("caller")).isEqualTo("hr-sync");
+      assertThat(record.getString("upstream")).isEqualTo("holding");
+      assertThat(record.getString("rule")).startsWith("routes[1]");
+    } finally {
+      release.tryComplete();
+      await(holding.close());
+      apply(Config.base());
+    }
+  }
+
+  @Test
   void reloadsUnderLoadFailNoRequestAndLoseNoRecord() throws Exception {
     apply(Config.base());
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -287,29 +333,34 @@ class LiveConfigTest {
   // ---- the config, and how it changes ----
 
   /** The sandbox's stand-ins fill in the ${SANDBOX_...} values. */
-  record Config(String graphRules, boolean hr, boolean late, String payrollId, boolean reader) {
+  record Config(String graphRules, boolean hr, boolean late, String payrollId, boolean reader, int holdingPort) {
     static Config base() {
-      return new Config("\"GET /v1.0/users\", \"GET /v1.0/users/{id}\"", true, false, null, false);
+      return new Config("\"GET /v1.0/users\", \"GET /v1.0/users/{id}\"", true, false, null, false, 0);
     }
 
     Config graphRules(String rules) {
-      return new Config(rules, hr, late, payrollId, reader);
+      return new Config(rules, hr, late, payrollId, reader, holdingPort);
     }
 
     Config withoutHr() {
-      return new Config(graphRules, false, late, payrollId, reader);
+      return new Config(graphRules, false, late, payrollId, reader, holdingPort);
     }
 
     Config withLate() {
-      return new Config(graphRules, hr, true, payrollId, reader);
+      return new Config(graphRules, hr, true, payrollId, reader, holdingPort);
     }
 
     Config withPayroll(String clientId) {
-      return new Config(graphRules, hr, late, clientId, reader);
+      return new Config(graphRules, hr, late, clientId, reader, holdingPort);
     }
 
     Config withReader() {
-      return new Config(graphRules, hr, late, payrollId, true);
+      return new Config(graphRules, hr, late, payrollId, true, holdingPort);
+    }
+
+    /** An upstream {@code holding} on that port, which hr-sync may read as finance. */
+    Config withHolding(int port) {
+      return new Config(graphRules, hr, late, payrollId, reader, port);
     }
   }
 
@@ -334,19 +385,23 @@ class LiveConfigTest {
         upstreams:
           graph: { url: "${SANDBOX_GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
           crm: { url: "${SANDBOX_DATAVERSE_URL}", kind: dataverse, resource: https://contoso.crm.dynamics.com }
+        %s
         callers:
           invoice-flow:
             apiKey: { sha256: "${SANDBOX_CALLER_KEY_SHA256}" }
             routes:
               - { upstream: graph, as: finance, allow: [ %s ] }
               - { upstream: crm, as: finance, allow: [ "GET /api/data/v9.2/WhoAmI" ] }
-        """.formatted(c.graphRules()));
+        """.formatted(c.holdingPort() == 0 ? "" : "  holding: { url: \"http://127.0.0.1:" + c.holdingPort()
+            + "\", kind: graph, resource: https://graph.microsoft.com }", c.graphRules()));
     if (c.hr()) {
       yaml.append("""
             hr-sync:
               apiKey: { sha256: "%s" }
-              routes: [ { upstream: graph, as: %s, allow: [ "GET /v1.0/users/{id}" ] } ]
+              routes:
+                - { upstream: graph, as: %s, allow: [ "GET /v1.0/users/{id}" ] }
           """.formatted(ApiKeys.sha256Hex(HR_KEY), c.payrollId() == null ? "finance" : "payroll"));
+      if (c.holdingPort() != 0) yaml.append("      - { upstream: holding, as: finance, allow: [ \"GET /v1.0/held\" ] }\n");
     }
     if (c.late()) {
       yaml.append("""
@@ -439,6 +494,23 @@ class LiveConfigTest {
       }
     }, "a reload record for config " + sha256);
     assertThat(found[0].getString("outcome")).isEqualTo("reloaded");
+    return found[0];
+  }
+
+  /** The record of one request, once the writer has it on disk. */
+  private JsonObject awaitRecord(String requestId) {
+    JsonObject[] found = new JsonObject[1];
+    awaitTrue(() -> {
+      try {
+        for (String line : Files.readAllLines(sandbox.auditFile())) {
+          JsonObject record = new JsonObject(line);
+          if (requestId.equals(record.getString("requestId"))) found[0] = record;
+        }
+        return found[0] != null;
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }, "the record of request " + requestId);
     return found[0];
   }
 
