@@ -109,7 +109,7 @@ public final class TokenService implements TokenSource {
 
   /**
    * A reloaded config's service principals, with a store holding every secret they name (loaded before this
-   * call). The cache survives: only tokens of a principal that changed or went away are dropped. A principal
+   * call). The cache survives: only tokens of a principal whose config changed are dropped. A principal
    * removed by a reload stays known, so requests still under way with the old config finish.
    */
   public void reconfigure(Map<String, ServicePrincipalConfig> principals, SecretStore secrets) {
