@@ -10,25 +10,37 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What a reload changes. Sections the gateway builds once for its whole life (its ports, the token endpoint and
- * Key Vault access, outbound trust, the audit file and how it is written, the rate-limit store) can only change
- * with a restart; callers, service principals, upstreams, batch limits, caller and service-principal budgets
- * and audit readers change live. Messages name fields, never values: some hold secrets.
+ * What a reload changes. Callers, service principals, upstreams and batch limits change live, and so do the
+ * parts of two sections listed in {@link #LIVE_FIELDS}; every other section is built once for the gateway's
+ * whole life (its ports, the token endpoint and Key Vault access, outbound trust, the audit file, the rate-limit
+ * store) and can only change with a restart. A section added later is restart-only until it is listed here.
+ * Messages name fields, never values: some hold secrets.
  */
 final class ConfigDiff {
+
+  /** Top-level sections a {@link Generation} is built from: a reload applies them. */
+  private static final Set<String> LIVE_SECTIONS = Set.of("callers", "servicePrincipals", "upstreams", "batch");
+  /** Sections that are restart-only except for these fields. */
+  private static final Map<String, Set<String>> LIVE_FIELDS = Map.of(
+      "audit", Set.of("readers"),
+      "ratelimit", Set.of("servicePrincipals"));
 
   private ConfigDiff() {}
 
   /** Paths of the fields that differ and only a restart can change, e.g. {@code listener.port}. */
   static List<String> restartOnly(GatewayConfig running, GatewayConfig next) {
     List<String> changed = new ArrayList<>();
-    fields("listener", running.listener(), next.listener(), Set.of(), changed);
-    fields("admin", running.admin(), next.admin(), Set.of(), changed);
-    fields("entra", running.entra(), next.entra(), Set.of(), changed);
-    fields("keyVault", running.keyVault(), next.keyVault(), Set.of(), changed);
-    fields("tls", running.tls(), next.tls(), Set.of(), changed);
-    fields("audit", running.audit(), next.audit(), Set.of("readers"), changed);
-    fields("ratelimit", running.ratelimit(), next.ratelimit(), Set.of("servicePrincipals"), changed);
+    for (RecordComponent section : GatewayConfig.class.getRecordComponents()) {
+      String name = section.getName();
+      if (LIVE_SECTIONS.contains(name)) continue;
+      Object before = value(section, running);
+      Object after = value(section, next);
+      if (before instanceof Record record && after instanceof Record) {
+        fields(name, record, (Record) after, LIVE_FIELDS.getOrDefault(name, Set.of()), changed);
+      } else if (!Objects.equals(before, after)) {
+        changed.add(name);
+      }
+    }
     return changed;
   }
 
@@ -60,10 +72,6 @@ final class ConfigDiff {
 
   /** Each component of two records of one section that differs, except those listed as live. */
   private static void fields(String section, Record before, Record after, Set<String> live, List<String> changed) {
-    if (before == null || after == null) {
-      if (before != after) changed.add(section);
-      return;
-    }
     for (RecordComponent component : before.getClass().getRecordComponents()) {
       if (live.contains(component.getName())) continue;
       if (!Objects.equals(value(component, before), value(component, after))) {

@@ -49,6 +49,12 @@ class ConfigDiffTest {
         .containsExactly("listener.port", "admin.port", "audit.durability", "ratelimit.concurrency");
   }
 
+  @Test
+  void aSectionAppearingOrGoingNeedsARestart() {
+    GatewayConfig next = parse(BASE.replace("ratelimit: {", "tls: { trustPemFiles: [ pom.xml ] }\nratelimit: {"));
+    assertThat(ConfigDiff.restartOnly(parse(BASE), next)).containsExactly("tls.trustPemFiles");
+  }
+
   private static GatewayConfig parse(String yaml) {
     return new ConfigLoader(Map.<String, String>of()::get).parse("gateway.yaml", yaml);
   }
