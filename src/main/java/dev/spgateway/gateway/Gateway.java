@@ -15,6 +15,7 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
 import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.identity.EntraAuthenticator;
 import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
@@ -95,18 +96,21 @@ public final class Gateway {
 
     RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
 
-    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
+    List<AutoCloseable> clients = new java.util.ArrayList<>(List.of(tokenClient::close, upstreamClient::close,
+        limiter::close));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit());
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry)
-            .compose(secrets -> {
+            .compose(secrets -> callerTokens(vertx, config, tokenClient, clock, clients).map(entra -> {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
               RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
-              Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
+              return new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), entra, policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
                   tokens, new Forwarder(upstreamClient), resources.audit(), registry);
+            }))
+            .compose(pipeline -> {
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
                   .listen(config.listener().port(), config.listener().host())
@@ -123,6 +127,17 @@ public final class Gateway {
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
+  }
+
+  /**
+   * Accepting callers' Entra ID tokens, when {@code identity.entra} asks for it: the accepted tenants' signing keys
+   * are fetched now (a failure is logged and retried; API keys work meanwhile). Null otherwise.
+   */
+  private static Future<EntraAuthenticator> callerTokens(Vertx vertx, GatewayConfig config, WebClient client,
+      Clock clock, List<AutoCloseable> clients) {
+    if (config.identity().entra() == null) return Future.succeededFuture();
+    return EntraAuthenticator.start(vertx, client, config.entra().authority(), config.identity().entra(),
+        config.entraCallers(), clock).onSuccess(entra -> clients.add(entra::close));
   }
 
   /** Every secret the config names, read once from Key Vault. */
