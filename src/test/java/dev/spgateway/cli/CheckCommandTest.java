@@ -54,7 +54,7 @@ class CheckCommandTest {
   @Test
   void theConfigAloneIsValidatedAndBroadRulesAreWarnedAbout() {
     assertThat(run("check", "--config", EXAMPLE)).isZero();
-    assertThat(out.toString()).contains("OK (2 service principals, 2 upstreams, 2 callers)",
+    assertThat(out.toString()).contains("OK (2 service principals, 2 upstreams, 3 callers)",
         "warning: callers.invoice-flow.routes[0].allow[2]: 'GET /v1.0/drives/{drive}/root:/Invoices/**' reaches everything below");
   }
 
