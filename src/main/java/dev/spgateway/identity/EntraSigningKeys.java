@@ -128,11 +128,12 @@ final class EntraSigningKeys {
         .onSuccess(jwks -> {
           Map<String, JsonObject> byKid = new LinkedHashMap<>();
           jwks.forEach(jwk -> byKid.put(jwk.getString("kid"), jwk));
-          tenantKeys.put(tenant, byKid);
+          boolean first = tenantKeys.put(tenant, byKid) == null;
           if (failing.remove(tenant)) {
             LOG.info("Entra ID signing keys of tenant {} fetched again from {} ({} keys)", tenant, url, byKid.size());
-          } else {
-            LOG.debug("Entra ID signing keys of tenant {}: {} keys from {}", tenant, byKid.size(), url);
+          } else if (first) {
+            LOG.info("callers' Entra ID tokens of tenant {} are checked against {} keys from {}", tenant,
+                byKid.size(), url);
           }
         })
         .recover(failure -> {
