@@ -53,6 +53,9 @@ class EntraCallerTokenTest {
   static final String OTHER_TENANT = "b2000000-0000-4000-8000-000000000003";
   static final String OTHER_TENANT_APP = "a1000000-0000-4000-8000-000000000004";
   static final String APP_SECRET = "test-app-secret-" + ApiKeys.generate();
+  /** Caller 'dual' holds a key and an Entra identity: a request may carry both. */
+  static final String DUAL_APP = "a1000000-0000-4000-8000-000000000005";
+  static final String DUAL_KEY = ApiKeys.generate();
 
   final ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
   PrintStream originalErr;
@@ -77,7 +80,11 @@ class EntraCallerTokenTest {
           role-less:
             entra: { appId: %s, roles: [ Gateway.Call ] }
             routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users/{id}" ] } ]
-        """.formatted(ROLELESS_APP))
+          dual:
+            apiKey: { sha256: %s }
+            entra: { appId: %s }
+            routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users/{id}" ] } ]
+        """.formatted(ROLELESS_APP, ApiKeys.sha256Hex(DUAL_KEY), DUAL_APP))
         // Strict: a response completes only once its record is written, so a test reads it at once.
         .replace("  file: \"${SANDBOX_AUDIT_FILE}\"\n", "  file: \"${SANDBOX_AUDIT_FILE}\"\n  durability: strict\n");
     assertThat(config).contains("durability: strict");
@@ -88,6 +95,7 @@ class EntraCallerTokenTest {
     entra = sandbox.entra()
         .registerApp(TENANT, ROLELESS_APP, APP_SECRET)
         .registerApp(TENANT, UNKNOWN_APP, APP_SECRET, Sandbox.CALLER_ROLE)
+        .registerApp(TENANT, DUAL_APP, APP_SECRET)
         .registerApp(OTHER_TENANT, OTHER_TENANT_APP, APP_SECRET, Sandbox.CALLER_ROLE);
     client = WebClient.create(vertx);
     logLengthAtStart = capturedErr.size();
@@ -137,6 +145,28 @@ class EntraCallerTokenTest {
     // RFC 7235: the scheme is case-insensitive. The same token again is served from the validation cache.
     assertThat(send(Map.of("Authorization", "bearer " + token), userPath).statusCode()).isEqualTo(200);
     assertThat(send(Map.of("Authorization", "Bearer " + token), userPath).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aV1TokenIsAcceptedWithItsOwnIssuerAndAppid() {
+    // What Entra issues when the gateway's app registration asks for v1 tokens: sts.windows.net, appid, no azp.
+    JsonObject v1 = without(claims(), "azp", "azpacr").put("iss", "https://sts.windows.net/" + TENANT + "/")
+        .put("ver", "1.0").put("appid", sandbox.script().clientId()).put("appidacr", "1");
+    String token = signed(v1);
+    tokensSent.add(token);
+    HttpResponse<Buffer> response = send(Map.of("Authorization", "Bearer " + token), userPath);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(auditRecord(response).getString("callerAppId")).isEqualTo(sandbox.script().clientId());
+  }
+
+  @Test
+  void aKeyAndATokenOfTheSameCallerAreBothAccepted() {
+    HttpResponse<Buffer> response = send(Map.of(ApiKeys.HEADER, DUAL_KEY,
+        "Authorization", "Bearer " + tokenFor(DUAL_APP, AUDIENCE)), userPath);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(auditRecord(response).getString("caller")).isEqualTo("dual");
+    assertThat(auditRecord(response).getString("authentication")).isEqualTo("api-key+entra");
+    assertThat(send(Map.of(ApiKeys.HEADER, DUAL_KEY), userPath).statusCode()).as("the key alone").isEqualTo(200);
   }
 
   @Test
