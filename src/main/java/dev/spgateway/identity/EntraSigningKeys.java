@@ -77,7 +77,10 @@ final class EntraSigningKeys {
   Future<Void> start() {
     timer = vertx.setPeriodic(MIN_REFETCH.toMillis(), tick -> {
       KeySet current = keys;
-      if (current == null || !clock.instant().isBefore(current.fetchedAt().plus(REFRESH_EVERY))) refresh();
+      // Every hour; every minute while a tenant's fetch is failing (its keys may never have been fetched).
+      if (current == null || !failing.isEmpty() || !clock.instant().isBefore(current.fetchedAt().plus(REFRESH_EVERY))) {
+        refresh();
+      }
     });
     return refresh().<Void>mapEmpty().otherwiseEmpty();
   }

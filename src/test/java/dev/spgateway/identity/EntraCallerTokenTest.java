@@ -375,6 +375,12 @@ class EntraCallerTokenTest {
     } finally {
       entra.jwksDown(false);
     }
+    // Back: the next unknown key id after a minute fetches again and succeeds (no more retries every minute).
+    clock.advance(Duration.ofMinutes(2));
+    String forged = HandMadeTokens.rs256(new JsonObject().put("alg", "RS256").put("kid", "after-outage"), claims(),
+        HandMadeTokens.rsaKey().getPrivate());
+    assertThat(send(Map.of("Authorization", "Bearer " + forged), userPath).statusCode()).isEqualTo(401);
+    assertThat(capturedErr.toString(StandardCharsets.UTF_8)).contains("fetched again");
     assertThat(capturedErr.toString(StandardCharsets.UTF_8))
         .contains("cannot fetch Entra ID signing keys of tenant " + TENANT)
         .contains("keep working");
