@@ -5,20 +5,17 @@ import dev.spgateway.audit.AuditRecord;
 import dev.spgateway.audit.EndAfter;
 import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
-import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.identity.Caller;
 import dev.spgateway.identity.EntraAuthenticator;
 import dev.spgateway.identity.TokenRefusal;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyRequest;
-import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.UnjudgedHeaders;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.policy.batch.BoundedBody;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.UpstreamFailure;
-import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.Admission;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,6 +37,7 @@ import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -51,7 +49,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  *
  * Each step asks its own package (audit, identity, policy, ratelimit, credential, proxy) and records what it learned on
- * the {@link Exchange}. A step that refuses throws or fails with a {@link Rejection}, which becomes a
+ * the {@link Exchange}. Everything a step reads from config comes from the request's {@link Generation}, taken
+ * once when it arrives, so a reload never changes the rules halfway through a request. A step that refuses throws or fails with a {@link Rejection}, which becomes a
  * problem response; nothing after it runs.
  */
 public final class Pipeline implements Handler<HttpServerRequest> {
@@ -66,12 +65,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private static final String API_KEY_CHALLENGE = "ApiKey header=\"" + ApiKeys.HEADER + "\"";
   private static final String BEARER_CHALLENGE = "Bearer realm=\"sp-gateway\"";
 
-  private final ApiKeyAuthenticator authenticator;
-  /** Null when the gateway accepts no Entra ID tokens (no {@code identity.entra}). */
-  private final EntraAuthenticator entra;
-  private final RoutePolicy policy;
-  private final BatchJudge batches;
-  private final Upstreams upstreams;
+  /** The config in force: read once per request ({@link Exchange#config}); a reload replaces it. */
+  private final Supplier<Generation> generation;
   private final RateLimiter limiter;
   private final TokenSource tokens;
   private final Forwarder forwarder;
@@ -81,14 +76,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
 
-  public Pipeline(ApiKeyAuthenticator authenticator, EntraAuthenticator entra, RoutePolicy policy, BatchJudge batches,
-      Upstreams upstreams, RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit,
-      MeterRegistry registry) {
-    this.authenticator = authenticator;
-    this.entra = entra;
-    this.policy = policy;
-    this.batches = batches;
-    this.upstreams = upstreams;
+  Pipeline(Supplier<Generation> generation, RateLimiter limiter, TokenSource tokens, Forwarder forwarder,
+      AuditLog audit, MeterRegistry registry) {
+    this.generation = generation;
     this.limiter = limiter;
     this.tokens = tokens;
     this.forwarder = forwarder;
@@ -98,7 +88,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest request) {
-    Exchange exchange = new Exchange(request);
+    Exchange exchange = new Exchange(request, generation.get());
     HttpServerResponse response = request.response();
     // Vert.x calls the end handler for a dropped connection too; record() asks the response what happened.
     response.endHandler(ended -> record(exchange));
@@ -165,6 +155,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   private Future<Void> identify(Exchange exchange) {
     MultiMap headers = exchange.request.headers();
+    EntraAuthenticator entra = exchange.config.entra(); // null when no identity.entra
     String key = headers.get(ApiKeys.HEADER);
     String authorization = entra == null ? null : headers.get(HttpHeaders.AUTHORIZATION);
     if (entra != null) refuseMisplacedTokens(exchange.request, authorization);
@@ -176,10 +167,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
                 + " header, or an Entra ID access token for this gateway in Authorization: Bearer", null,
                 List.of(API_KEY_CHALLENGE, BEARER_CHALLENGE));
       }
-      exchange.caller = byKey(key);
+      exchange.caller = byKey(exchange, key);
       return Future.succeededFuture();
     }
-    Caller keyCaller = key == null || key.isEmpty() ? null : byKey(key);
+    Caller keyCaller = key == null || key.isEmpty() ? null : byKey(exchange, key);
     return entra.authenticate(authorization).transform(outcome -> {
       if (outcome.failed()) {
         if (!(outcome.cause() instanceof TokenRefusal refusal)) return Future.failedFuture(outcome.cause());
@@ -200,8 +191,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     });
   }
 
-  private Caller byKey(String key) {
-    return authenticator.authenticate(key).orElseThrow(() -> new Rejection(401, "unknown-api-key",
+  private static Caller byKey(Exchange exchange, String key) {
+    return exchange.config.authenticator().authenticate(key).orElseThrow(() -> new Rejection(401, "unknown-api-key",
         "the key in the " + ApiKeys.HEADER + " header belongs to no caller; check it, or ask for a new one"));
   }
 
@@ -257,8 +248,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       UnjudgedHeaders.Refusal refusal = UnjudgedHeaders.refusal(header);
       return Future.failedFuture(new Rejection(400, refusal.problemType(), refusal.reason()));
     }
-    if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
-    Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
+    if (exchange.config.batches().isBatch(exchange.upstreamName, exchange.upstreamTarget)) {
+      return authorizeBatch(exchange);
+    }
+    Decision decision = exchange.config.policy().decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
         exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE),
         Forwarder.declaredBodyLength(request)));
     return settle(exchange, decision);
@@ -271,6 +264,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   private Future<Void> authorizeBatch(Exchange exchange) {
     HttpServerRequest request = exchange.request;
+    BatchJudge batches = exchange.config.batches();
     Context eventLoop = Vertx.currentContext();
     String caller = exchange.caller.name();
     String upstream = exchange.upstreamName;
@@ -298,7 +292,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     exchange.allow = (Decision.Allow) decision;
     exchange.queryOptions = exchange.allow.queryOptions();
-    exchange.upstream = upstreams.get(exchange.allow.upstream());
+    exchange.upstream = exchange.config.upstreams().get(exchange.allow.upstream());
     return Future.succeededFuture();
   }
 
@@ -307,8 +301,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * not asked to hold off, and is there a free slot? Each {@code $batch} part counts as one request.
    */
   private Future<Void> limit(Exchange exchange) {
-    return limiter.admit(exchange.caller.name(), exchange.allow.servicePrincipal(), exchange.upstream,
-        exchange.allow.requests()).compose(admission -> {
+    return limiter.admit(exchange.config.budgets(), exchange.caller.name(), exchange.allow.servicePrincipal(),
+        exchange.upstream, exchange.allow.requests()).compose(admission -> {
           exchange.admission = admission;
           exchange.rateLimit = admission.outcome();
           // A caller that hung up while queued has been recorded already: its slot goes back at once.
@@ -476,7 +470,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
         exchange.upstreamRequestId,
         allow == null ? List.of() : allow.batch().stream()
-            .map(sub -> new AuditRecord.SubRequest(sub.id(), sub.method(), sub.path(), sub.ruleId())).toList());
+            .map(sub -> new AuditRecord.SubRequest(sub.id(), sub.method(), sub.path(), sub.ruleId())).toList(),
+        null);
   }
 
   private static String path(String target) {

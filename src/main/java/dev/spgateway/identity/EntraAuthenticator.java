@@ -48,7 +48,8 @@ public final class EntraAuthenticator {
 
   private record Entry(String name, String appId, List<String> roles) {}
 
-  private record Validated(Caller caller, long expiresAtNanos) {}
+  /** {@code retirements}: the key set's count of retired keys when this was checked. */
+  private record Validated(Caller caller, long expiresAtNanos, int retirements) {}
 
   private final EntraSigningKeys keys;
   private final Map<String, String> tenantByV2Issuer;
@@ -61,8 +62,13 @@ public final class EntraAuthenticator {
   private final Cache<ByteBuffer, Validated> validated;
   private final Clock clock;
 
-  EntraAuthenticator(Vertx vertx, WebClient client, URI authority, EntraTokenConfig config,
+  /**
+   * The authenticator of one config generation: its callers, over the gateway's signing keys. Cheap to build;
+   * its validation cache starts empty, so a reload that changes a caller's identity takes effect at once.
+   */
+  public EntraAuthenticator(EntraSigningKeys keys, URI authority, EntraTokenConfig config,
       Map<String, EntraCallerConfig> callers, Clock clock) {
+    this.keys = keys;
     this.clock = clock;
     String base = authority.toString().replaceAll("/+$", "");
     String v1Base = config.v1Issuer().toString().replaceAll("/+$", "");
@@ -105,19 +111,20 @@ public final class EntraAuthenticator {
           }
         })
         .build();
-    this.keys = new EntraSigningKeys(vertx, client, authority, config.tenants(), clock, validated::invalidateAll);
   }
 
   /**
-   * Builds the authenticator and fetches the signing keys. Always completes: without keys (Entra ID unreachable)
-   * it refuses tokens with 503 and keeps trying in the background; see {@link EntraSigningKeys#start()}.
+   * Fetches the signing keys and builds an authenticator over them (for a gateway without reloads, tests and
+   * benchmarks). Always completes: without keys (Entra ID unreachable) it refuses tokens with 503 and keeps trying
+   * in the background; see {@link EntraSigningKeys#start()}. {@link #close()} stops the keys' refresh.
    */
   public static Future<EntraAuthenticator> start(Vertx vertx, WebClient client, URI authority,
       EntraTokenConfig config, Map<String, EntraCallerConfig> callers, Clock clock) {
-    EntraAuthenticator authenticator = new EntraAuthenticator(vertx, client, authority, config, callers, clock);
-    return authenticator.keys.start().map(authenticator);
+    EntraSigningKeys keys = new EntraSigningKeys(vertx, client, authority, config.tenants(), clock);
+    return keys.start().map(started -> new EntraAuthenticator(keys, authority, config, callers, clock));
   }
 
+  /** Stops the background refresh of the signing keys. */
   public void close() {
     keys.close();
   }
@@ -129,11 +136,12 @@ public final class EntraAuthenticator {
   public Future<Caller> authenticate(String authorization) {
     ByteBuffer hash = ByteBuffer.wrap(ApiKeys.sha256(authorization));
     Validated known = validated.getIfPresent(hash);
-    if (known != null) return Future.succeededFuture(known.caller());
+    if (known != null && known.retirements() == keys.retirements()) return Future.succeededFuture(known.caller());
     try {
       String token = token(authorization);
       Context caller = Vertx.currentContext();
-      Future<Caller> result = verify(token, true).map(claims -> remember(hash, claims));
+      int retirementsSeen = keys.retirements(); // read before the check: a key retired meanwhile forces a recheck
+      Future<Caller> result = verify(token, true).map(claims -> remember(hash, claims, retirementsSeen));
       if (caller == null || result.isComplete()) return result;
       // A shared key fetch may complete on another event loop: hand the answer back to the caller's.
       Promise<Caller> onCaller = Promise.promise();
@@ -280,7 +288,7 @@ public final class EntraAuthenticator {
   }
 
   /** The configured caller this genuine token belongs to, if it has the roles that caller needs. */
-  private Caller remember(ByteBuffer hash, JsonObject claims) {
+  private Caller remember(ByteBuffer hash, JsonObject claims, int retirementsSeen) {
     String appId = claims.getValue("azp") instanceof String azp ? azp : claims.getString("appid");
     String objectId = claims.getValue("oid") instanceof String oid ? oid : null;
     Entry entry = objectId == null ? null : byObjectId.get(objectId.toLowerCase());
@@ -303,7 +311,7 @@ public final class EntraAuthenticator {
     }
     Caller caller = new Caller(entry.name(), Caller.ENTRA, appId, objectId);
     long exp = numericDate(claims, "exp");
-    validated.put(hash, new Validated(caller, exp * 1_000_000_000L));
+    validated.put(hash, new Validated(caller, exp * 1_000_000_000L, retirementsSeen));
     return caller;
   }
 

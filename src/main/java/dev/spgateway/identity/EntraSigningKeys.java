@@ -31,9 +31,11 @@ import org.slf4j.LoggerFactory;
  * ({@code {authority}/{tenant}/discovery/v2.0/keys}). Fetched at start, then again in the background every
  * {@link #REFRESH_EVERY}, and when a token names a key id not among them, at most once per
  * {@link #MIN_REFETCH}: made-up key ids cannot turn into a stream of fetches. A failed fetch keeps the keys
- * fetched before, so a JWKS outage changes nothing for tokens signed with known keys.
+ * fetched before, so a JWKS outage changes nothing for tokens signed with known keys. One instance serves the
+ * gateway's whole run ({@code identity.entra} and {@code entra.authority} change only with a restart); each
+ * config generation's {@link EntraAuthenticator} uses it.
  */
-final class EntraSigningKeys {
+public final class EntraSigningKeys {
 
   static final Duration MIN_REFETCH = Duration.ofMinutes(1);
   static final Duration REFRESH_EVERY = Duration.ofHours(1);
@@ -47,7 +49,6 @@ final class EntraSigningKeys {
   private final WebClient client;
   private final Map<String, String> jwksUrls; // tenant → JWKS URL
   private final Clock clock;
-  private final Runnable onKeysRetired;
   /** The last good keys of each tenant (JWKs, by kid). */
   private final Map<String, Map<String, JsonObject>> tenantKeys = new ConcurrentHashMap<>();
   /** Tenants whose last fetch failed: their outage is logged once, their recovery once. */
@@ -55,14 +56,14 @@ final class EntraSigningKeys {
   private final AtomicReference<Future<KeySet>> inFlight = new AtomicReference<>();
   private volatile KeySet keys; // null until a fetch succeeded
   private volatile Instant lastAttempt = Instant.EPOCH;
+  /** How many refreshes retired a key: validations remembered before the last one are not trusted. */
+  private volatile int retirements;
   private long timer = -1;
 
-  EntraSigningKeys(Vertx vertx, WebClient client, URI authority, List<String> tenants, Clock clock,
-      Runnable onKeysRetired) {
+  public EntraSigningKeys(Vertx vertx, WebClient client, URI authority, List<String> tenants, Clock clock) {
     this.vertx = vertx;
     this.client = client;
     this.clock = clock;
-    this.onKeysRetired = onKeysRetired;
     String base = authority.toString().replaceAll("/+$", "");
     Map<String, String> urls = new LinkedHashMap<>();
     tenants.forEach(tenant -> urls.put(tenant, base + "/" + tenant + "/discovery/v2.0/keys"));
@@ -74,7 +75,7 @@ final class EntraSigningKeys {
    * reached, the gateway starts without keys (API keys keep working), refuses tokens with 503 and tries again
    * every minute.
    */
-  Future<Void> start() {
+  public Future<Void> start() {
     timer = vertx.setPeriodic(MIN_REFETCH.toMillis(), tick -> {
       KeySet current = keys;
       // Every hour; every minute while a tenant's fetch is failing (its keys may never have been fetched).
@@ -85,8 +86,17 @@ final class EntraSigningKeys {
     return refresh().<Void>mapEmpty().otherwiseEmpty();
   }
 
-  void close() {
+  public void close() {
     if (timer >= 0) vertx.cancelTimer(timer);
+  }
+
+  /** The clock key refreshes and token expiry are judged by. */
+  public Clock clock() {
+    return clock;
+  }
+
+  int retirements() {
+    return retirements;
   }
 
   /** The keys fetched so far, or null when no fetch has succeeded yet. */
@@ -119,7 +129,7 @@ final class EntraSigningKeys {
       KeySet previous = keys;
       KeySet fresh = build();
       keys = fresh;
-      if (previous != null && !fresh.kids().containsAll(previous.kids())) onKeysRetired.run();
+      if (previous != null && !fresh.kids().containsAll(previous.kids())) retirements++; // one writer: inFlight
       mine.complete(fresh);
     });
     return mine.future();

@@ -1,8 +1,8 @@
 package dev.spgateway.sandbox;
 
 import dev.spgateway.config.ConfigLoader;
-import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.gateway.Gateway;
+import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -34,7 +34,9 @@ public final class Sandbox {
   private static final String FINANCE_SECRET_NAME = "finance-client-secret";
 
   private final Gateway gateway;
+  private final LiveConfig live;
   private final EntraStandIn entra;
+  private final KeyVaultStandIn vault;
   private final String callerKey;
   private final Path auditFile;
   private final Map<String, String> standIns;
@@ -45,11 +47,14 @@ public final class Sandbox {
   /** The sandbox's script identity: an app registration with a client secret (in Azure: a managed identity). */
   public record ScriptIdentity(String clientId, String secret) {}
 
-  private Sandbox(Gateway gateway, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns,
-      GraphStandIn graph, DataverseStandIn dataverse, ScriptIdentity script) {
+  private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, KeyVaultStandIn vault, String callerKey,
+      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse,
+      ScriptIdentity script) {
     this.script = script;
     this.gateway = gateway;
+    this.live = live;
     this.entra = entra;
+    this.vault = vault;
     this.graph = graph;
     this.dataverse = dataverse;
     this.callerKey = callerKey;
@@ -62,13 +67,19 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    return start(vertx, configFile, port, adminPort, workDir, java.time.Clock.systemUTC());
+    return start(vertx, configFile, port, adminPort, workDir, true, java.time.Clock.systemUTC());
+  }
+
+  /** As above; {@code watch}: re-read the config when its file changes, not only on {@link #reload}. */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
+      boolean watch) {
+    return start(vertx, configFile, port, adminPort, workDir, watch, java.time.Clock.systemUTC());
   }
 
   /** As above, with the gateway's time (token expiry, key refresh, budgets) read from {@code clock}. */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
-      java.time.Clock clock) {
-    String configText = read(configFile);
+      boolean watch, java.time.Clock clock) {
+    read(configFile); // a missing template fails here, with a hint, rather than inside the start
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
     Path auditFile = workDir.resolve("audit.jsonl");
@@ -112,11 +123,15 @@ public final class Sandbox {
         values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
         // The stand-ins' addresses first, then the environment, so a custom --config can add its own values.
         var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
-        GatewayConfig config = environment.parse(configFile.toString(), configText);
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
-        return Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock)
-            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns, graph, dataverse, script));
+        // Kept on its file like `serve`: re-read on SIGHUP and when the file changes.
+        return vertx.executeBlocking(() -> environment.loadFile(configFile)).compose(loaded ->
+            Gateway.start(vertx, loaded.config(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock)
+                .compose(gateway -> vertx.executeBlocking(() ->
+                        LiveConfig.start(gateway, configFile, environment, loaded.sha256(), watch))
+                    .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph,
+                        dataverse, script))));
       });
     });
   }
@@ -125,7 +140,8 @@ public final class Sandbox {
     return gateway;
   }
 
-  /** The Entra ID stand-in: tokens for the script identity, the managed identity endpoint; tests make it fail. */
+  /** The Entra ID stand-in: tokens for the script identity, the managed identity endpoint; tests register apps in
+   * it, or make it fail. */
   public EntraStandIn entra() {
     return entra;
   }
@@ -133,6 +149,11 @@ public final class Sandbox {
   /** The app registration whose tokens the caller {@code nightly-report} is known by. */
   public ScriptIdentity script() {
     return script;
+  }
+
+  /** The Key Vault stand-in, for tests that add secrets. */
+  public KeyVaultStandIn keyVault() {
+    return vault;
   }
 
   /** The Graph stand-in, for tests that check what reached it. */
@@ -186,7 +207,13 @@ public final class Sandbox {
     return GraphStandIn.userIds().get(0);
   }
 
+  /** Re-reads the config file, as SIGHUP does. */
+  public Future<LiveConfig.Outcome> reload(String trigger) {
+    return live.reload(trigger);
+  }
+
   public Future<Void> close() {
+    live.close();
     return gateway.close(); // the stand-ins stop with Vert.x
   }
 

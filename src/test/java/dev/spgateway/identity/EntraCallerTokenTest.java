@@ -90,7 +90,7 @@ class EntraCallerTokenTest {
     assertThat(config).contains("durability: strict");
     Path configFile = Files.writeString(dir.resolve("sandbox-entra.yaml"), config);
     // Generous: key pairs, TLS and a gateway start take long on a machine shared with other builds.
-    sandbox = Sandbox.start(vertx, configFile, 0, 0, dir, clock).toCompletionStage().toCompletableFuture()
+    sandbox = Sandbox.start(vertx, configFile, 0, 0, dir, false, clock).toCompletionStage().toCompletableFuture()
         .get(60, java.util.concurrent.TimeUnit.SECONDS);
     entra = sandbox.entra()
         .registerApp(TENANT, ROLELESS_APP, APP_SECRET)
@@ -106,7 +106,8 @@ class EntraCallerTokenTest {
   void stop() throws Exception {
     try {
       if (sandbox == null) return;
-      await(sandbox.close());
+      // Generous, as for the start: draining and flushing the audit log on a machine shared with other builds.
+      sandbox.close().toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
       String logs = capturedErr.toString(StandardCharsets.UTF_8);
       String audit = Files.readString(sandbox.auditFile());
       assertThat(tokensSent).hasSizeGreaterThan(25);
