@@ -56,6 +56,8 @@ class EntraCallerTokenTest {
   /** Caller 'dual' holds a key and an Entra identity: a request may carry both. */
   static final String DUAL_APP = "a1000000-0000-4000-8000-000000000005";
   static final String DUAL_KEY = ApiKeys.generate();
+  /** Registered in the tenant; a caller names it only after a reload. */
+  static final String LATE_APP = "a1000000-0000-4000-8000-000000000006";
 
   final ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
   PrintStream originalErr;
@@ -66,6 +68,7 @@ class EntraCallerTokenTest {
   WebClient client;
   String userPath;
   int logLengthAtStart;
+  Path configFile;
   /** Every token a test sent: none may appear in a log line or an audit record. */
   final List<String> tokensSent = new ArrayList<>();
 
@@ -88,7 +91,7 @@ class EntraCallerTokenTest {
         // Strict: a response completes only once its record is written, so a test reads it at once.
         .replace("  file: \"${SANDBOX_AUDIT_FILE}\"\n", "  file: \"${SANDBOX_AUDIT_FILE}\"\n  durability: strict\n");
     assertThat(config).contains("durability: strict");
-    Path configFile = Files.writeString(dir.resolve("sandbox-entra.yaml"), config);
+    configFile = Files.writeString(dir.resolve("sandbox-entra.yaml"), config);
     // Generous: key pairs, TLS and a gateway start take long on a machine shared with other builds.
     sandbox = Sandbox.start(vertx, configFile, 0, 0, dir, false, clock).toCompletionStage().toCompletableFuture()
         .get(60, java.util.concurrent.TimeUnit.SECONDS);
@@ -96,6 +99,7 @@ class EntraCallerTokenTest {
         .registerApp(TENANT, ROLELESS_APP, APP_SECRET)
         .registerApp(TENANT, UNKNOWN_APP, APP_SECRET, Sandbox.CALLER_ROLE)
         .registerApp(TENANT, DUAL_APP, APP_SECRET)
+        .registerApp(TENANT, LATE_APP, APP_SECRET)
         .registerApp(OTHER_TENANT, OTHER_TENANT_APP, APP_SECRET, Sandbox.CALLER_ROLE);
     client = WebClient.create(vertx);
     logLengthAtStart = capturedErr.size();
@@ -168,6 +172,26 @@ class EntraCallerTokenTest {
     assertThat(auditRecord(response).getString("caller")).isEqualTo("dual");
     assertThat(auditRecord(response).getString("authentication")).isEqualTo("api-key+entra");
     assertThat(send(Map.of(ApiKeys.HEADER, DUAL_KEY), userPath).statusCode()).as("the key alone").isEqualTo(200);
+  }
+
+  @Test
+  void aCallerAddedByAReloadIsKnownByItsTokenAtOnce() throws Exception {
+    String token = tokenFor(LATE_APP, AUDIENCE);
+    assertThat(send(Map.of("Authorization", "Bearer " + token), userPath).statusCode()).isEqualTo(401);
+
+    Files.writeString(configFile, Files.readString(configFile).replace("\ncallers:\n", """
+
+        callers:
+          late-joiner:
+            entra: { appId: %s }
+            routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users/{id}" ] } ]
+        """.formatted(LATE_APP)));
+    assertThat(sandbox.reload("signal").toCompletionStage().toCompletableFuture()
+        .get(60, java.util.concurrent.TimeUnit.SECONDS).tag()).isEqualTo("applied");
+
+    HttpResponse<Buffer> response = send(Map.of("Authorization", "Bearer " + token), userPath);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(auditRecord(response).getString("caller")).isEqualTo("late-joiner");
   }
 
   @Test
