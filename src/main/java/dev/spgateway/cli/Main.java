@@ -14,10 +14,17 @@ import picocli.CommandLine.Command;
         AuditCommand.class})
 public final class Main {
 
-  /** Exit code for a config the gateway refuses. */
+  // Exit codes: each means one thing, whichever command returns it, so a script can tell them apart.
+  /** The config (or a file it names) is refused; the problems are printed. */
   static final int BAD_CONFIG = 1;
-  /** Exit code for a start that failed for another reason (Key Vault, ports). */
+  /** The answer is no: {@code check} denies the request, {@code audit verify} finds the chain broken. */
+  static final int NO = 2;
+  /** A start that failed for another reason (Key Vault, ports). */
   static final int START_FAILED = 3;
+  /** The command line itself is wrong: an unknown option, caller or filter (sysexits' EX_USAGE). */
+  static final int USAGE = 64;
+  /** An unexpected failure: a bug, with its stack trace (sysexits' EX_SOFTWARE). */
+  static final int BUG = 70;
 
   /** Returned by commands that started servers: Vert.x's threads keep the process up until SIGTERM. */
   static final int KEEP_RUNNING = -1;
@@ -28,14 +35,32 @@ public final class Main {
   }
 
   static CommandLine commandLine() {
-    return new CommandLine(new Main());
+    CommandLine commandLine = new CommandLine(new Main());
+    exitCodes(commandLine);
+    return commandLine;
   }
 
+  /** Picocli's own defaults (2 for a usage error, 1 for an exception) would collide with "denied" and "bad config". */
+  private static void exitCodes(CommandLine commandLine) {
+    commandLine.getCommandSpec().exitCodeOnInvalidInput(USAGE).exitCodeOnExecutionException(BUG);
+    commandLine.getSubcommands().values().forEach(Main::exitCodes);
+  }
+
+  /** The version and commit the build wrote into {@code build.properties} (git-commit-id-maven-plugin). */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
-    public String[] getVersion() {
-      String version = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"sp-gateway " + (version == null ? "(development build)" : version)};
+    public String[] getVersion() throws java.io.IOException {
+      java.util.Properties build = new java.util.Properties();
+      try (var in = Main.class.getResourceAsStream("build.properties")) {
+        if (in != null) build.load(in);
+      }
+      String version = build.getProperty("git.build.version", Main.class.getPackage().getImplementationVersion());
+      String commit = build.getProperty("git.commit.id.abbrev");
+      String line = "sp-gateway " + (version == null ? "(development build)" : version);
+      if (commit == null) return new String[] {line + " (built without git: commit unknown)"};
+      boolean dirty = Boolean.parseBoolean(build.getProperty("git.dirty"));
+      return new String[] {line + " (commit " + commit + (dirty ? " with uncommitted changes" : "") + ", "
+          + build.getProperty("git.commit.time", "time unknown") + ")"};
     }
   }
 }
