@@ -159,7 +159,11 @@ final class AuditCommand {
     int limit;
 
     @Override
-    int read(AuditReader reader, AuditQuery query, PrintWriter out) {
+    int read(AuditReader reader, AuditQuery query, PrintWriter out) throws IOException {
+      if (format == Format.json) {
+        reader.export(query, !oldestFirst, limit, Main.bytes(out)); // streamed: any size, in the files' bytes
+        return 0;
+      }
       List<String> lines = new ArrayList<>();
       reader.scan(query, !oldestFirst, null, match -> {
         lines.add(match.line());

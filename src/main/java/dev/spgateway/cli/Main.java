@@ -29,9 +29,35 @@ public final class Main {
   /** Returned by commands that started servers: Vert.x's threads keep the process up until SIGTERM. */
   static final int KEEP_RUNNING = -1;
 
+  /** The process's standard output as picocli writes it; commands that stream bytes write past it (see {@link #bytes}). */
+  private static java.io.PrintWriter stdout;
+
   public static void main(String[] args) {
-    int exitCode = commandLine().execute(args);
+    CommandLine commandLine = commandLine();
+    stdout = commandLine.getOut();
+    commandLine.setOut(stdout); // one writer for every subcommand, so they can be told from a test's
+    int exitCode = commandLine.execute(args);
     if (exitCode != KEEP_RUNNING) System.exit(exitCode);
+  }
+
+  /**
+   * Where to write bytes that are already text (audit records, UTF-8): the process's standard output
+   * itself when {@code out} is it, without decoding and encoding them again; else through {@code out}.
+   * Flush it when done; never close it.
+   */
+  static java.io.OutputStream bytes(java.io.PrintWriter out) {
+    if (out == stdout) {
+      out.flush();
+      return new java.io.BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 20);
+    }
+    return new java.io.ByteArrayOutputStream() {
+      @Override
+      public void flush() {
+        out.print(toString(java.nio.charset.StandardCharsets.UTF_8));
+        out.flush();
+        reset();
+      }
+    };
   }
 
   static CommandLine commandLine() {
@@ -46,7 +72,7 @@ public final class Main {
     commandLine.getSubcommands().values().forEach(Main::exitCodes);
   }
 
-  /** The version and commit the build wrote into {@code build.properties} (git-commit-id-maven-plugin). */
+  /** The version and commit the build wrote into {@code build.properties} (buildnumber-maven-plugin). */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() throws java.io.IOException {
@@ -54,13 +80,11 @@ public final class Main {
       try (var in = Main.class.getResourceAsStream("build.properties")) {
         if (in != null) build.load(in);
       }
-      String version = build.getProperty("git.build.version", Main.class.getPackage().getImplementationVersion());
-      String commit = build.getProperty("git.commit.id.abbrev");
-      String line = "sp-gateway " + (version == null ? "(development build)" : version);
-      if (commit == null) return new String[] {line + " (built without git: commit unknown)"};
-      boolean dirty = Boolean.parseBoolean(build.getProperty("git.dirty"));
-      return new String[] {line + " (commit " + commit + (dirty ? " with uncommitted changes" : "") + ", "
-          + build.getProperty("git.commit.time", "time unknown") + ")"};
+      String version = build.getProperty("version", "(development build)");
+      String commit = build.getProperty("commit", "unknown");
+      if (commit.startsWith("${")) commit = "unknown"; // resources copied without filtering (an IDE)
+      return new String[] {"sp-gateway " + version + " (commit " + commit + ", built " + build.getProperty("built", "?")
+          + ")"};
     }
   }
 }

@@ -28,7 +28,7 @@ class MainTest {
   void versionNamesTheReleaseAndTheCommit() {
     assertThat(run("--version")).isZero();
     assertThat(out.toString().trim())
-        .matches("sp-gateway \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit [0-9a-f]{7,}( with uncommitted changes)?, "
+        .matches("sp-gateway \\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(commit [0-9a-f]{7}, built "
             + "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z\\)");
   }
 
