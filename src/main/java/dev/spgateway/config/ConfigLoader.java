@@ -2,17 +2,17 @@ package dev.spgateway.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -26,11 +26,16 @@ import dev.spgateway.check.Problems;
 import dev.spgateway.config.ConfigException.ConfigProblem;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +48,7 @@ import java.util.stream.Collectors;
 /**
  * Reads the gateway's YAML config: {@code ${ENV}} references are resolved, the tree is bound into
  * immutable records (unknown keys refused), then {@link ConfigValidator} checks what binding cannot.
- * Runs once at start, before any event loop exists, so it may read files.
+ * Runs at start, before any event loop exists, and on a worker for a reload, so it may read files.
  */
 public final class ConfigLoader {
 
@@ -62,7 +67,16 @@ public final class ConfigLoader {
   }
 
   public GatewayConfig load(Path file) {
-    return parse(file.toString(), read(file));
+    return loadFile(file).config();
+  }
+
+  /** A config as loaded, with the SHA-256 (hex) of the file's bytes: a reload compares it, the audit log records it. */
+  public record Loaded(GatewayConfig config, String sha256) {}
+
+  /** As {@link #load}, also hashing the bytes parsed. Reads a file: not on an event loop. */
+  public Loaded loadFile(Path file) {
+    byte[] bytes = readBytes(file);
+    return new Loaded(parse(file.toString(), text(file, bytes)), sha256(bytes));
   }
 
   /** Parses YAML text; {@code name} is what error messages call the file. */
@@ -90,7 +104,7 @@ public final class ConfigLoader {
    */
   public <T> T loadSection(Path file, String section, Class<T> type, BiConsumer<T, Problems> check) {
     String name = file.toString();
-    ObjectNode tree = readTree(name, read(file));
+    ObjectNode tree = readTree(name, text(file, readBytes(file)));
     Collected collected = new Collected();
     JsonNode node = tree.get(section);
     JsonNode resolved = node == null || node.isNull() ? null : resolveEnvironment(node, section, collected);
@@ -103,14 +117,31 @@ public final class ConfigLoader {
     return value;
   }
 
-  private static String read(Path file) {
+  private static byte[] readBytes(Path file) {
     String name = file.toString();
     try {
-      return Files.readString(file);
+      return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw problem(name, "", "file not found; pass the path of your config with --config");
     } catch (IOException e) {
       throw problem(name, "", "cannot read the file: " + e.getMessage());
+    }
+  }
+
+  /** The file's text; bytes that are not UTF-8 are refused rather than guessed at. */
+  private static String text(Path file, byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw problem(file.toString(), "", "cannot read the file: it is not UTF-8 text (" + e + ")");
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
   }
 
