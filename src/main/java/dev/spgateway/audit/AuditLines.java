@@ -218,6 +218,18 @@ public final class AuditLines {
     return key < 0 || line.length() < start + TIME_LENGTH ? null : line.substring(start, start + TIME_LENGTH);
   }
 
+  /** The request id's text as written (JSON-escaped, without quotes), or null. */
+  public static String requestId(String line) {
+    int key = line.indexOf(REQUEST_ID_KEY);
+    if (key < 0) return null;
+    int start = key + REQUEST_ID_KEY.length();
+    int end = line.indexOf('"', start);
+    while (end > 0 && line.charAt(end - 1) == '\\') end = line.indexOf('"', end + 1); // an escaped quote
+    return end < 0 ? null : line.substring(start, end);
+  }
+
+  private static final String REQUEST_ID_KEY = "\"requestId\":\"";
+
   public static String formatTime(Instant time) {
     return TIME.format(time);
   }
