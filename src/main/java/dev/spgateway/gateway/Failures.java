@@ -19,9 +19,9 @@ final class Failures {
       // The message names the service principal, client id, Entra's error code and trace id: what an operator
       // needs to fix it (logged once by the token service, and in the audit record), and nothing a caller needs.
       return token.retryable()
-          ? new Rejection(503, "token-endpoint-unavailable", "Entra ID is not answering the gateway's token requests"
+          ? Rejection.toldLess(503, "token-endpoint-unavailable", "Entra ID is not answering the gateway's token requests"
               + " right now; try again shortly", TOKEN_RETRY_AFTER_SECONDS, token.getMessage())
-          : new Rejection(502, "token-request-failed", "the gateway could not get a token to act for you; its"
+          : Rejection.toldLess(502, "token-request-failed", "the gateway could not get a token to act for you; its"
               + " operators can see why in the audit record of this request id", null, token.getMessage());
     }
     LOG.error("Request failed unexpectedly: {}", failure.toString());

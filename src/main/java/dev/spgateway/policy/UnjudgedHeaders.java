@@ -30,7 +30,8 @@ import java.util.Map;
  * <p>Refused when sent more than once ({@link #repeated}): a header that decides what is judged must have one
  * value, or the gateway could judge by one and the upstream act on the other.
  * <ul>
- *   <li>{@code X-Api-Key} and {@code Authorization} name the caller; two could name two callers.
+ *   <li>{@code X-Api-Key} names the caller; two could name two callers. (Two {@code Authorization} headers are
+ *       refused by the Entra ID identification, with its RFC 6750 challenge, when tokens are accepted.)
  *   <li>{@code Content-Type} decides how a body is judged (a {@code $batch} is read by its boundary).
  * </ul>
  */
@@ -59,7 +60,7 @@ public final class UnjudgedHeaders {
   public static final List<String> NAMES = List.copyOf(PROBLEM_TYPES.keySet());
 
   /** Headers that may be sent at most once, lower case. */
-  public static final List<String> SINGLE = List.of("x-api-key", "authorization", "content-type");
+  public static final List<String> SINGLE = List.of("x-api-key", "content-type");
 
   private UnjudgedHeaders() {}
 

@@ -64,14 +64,6 @@ class HostileHeadersTest {
   }
 
   @Test
-  void twoAuthorizationHeadersAreRefused() {
-    int before = gateway.upstreamSaw().size();
-    RawResponse response = gateway.call("GET", "/graph/v1.0/users", null, "Authorization: Bearer a",
-        "Authorization: Bearer b");
-    gateway.assertRefused(response, before, 400, "duplicate-header", "authorization header is sent more than once");
-  }
-
-  @Test
   void twoContentTypesAreRefused() {
     int before = gateway.upstreamSaw().size();
     RawResponse response = gateway.call("POST", SEND_MAIL, "{}", "Content-Type: application/json",
