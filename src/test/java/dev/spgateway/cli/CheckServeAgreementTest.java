@@ -46,7 +46,12 @@ class CheckServeAgreementTest {
         .replace("${SANDBOX_VAULT_READER_SECRET}", "unused").replace("${SANDBOX_TRUST_PEM}", gateway.configFile().toString())
         .replace("${SANDBOX_FINANCE_ID}", Sandbox.TENANT).replace("${SANDBOX_AUDIT_FILE}", dir.resolve("check.jsonl").toString())
         .replace("${SANDBOX_CALLER_KEY_SHA256}", ApiKeys.sha256Hex(gateway.callerKey()));
-    checkConfig = Files.writeString(dir.resolve("check.yaml"), config);
+    // Any other sandbox value is an id: each gets one of its own.
+    java.util.regex.Matcher rest = Pattern.compile("\\$\\{SANDBOX_[A-Z_]+}").matcher(config);
+    StringBuilder filled = new StringBuilder();
+    while (rest.find()) rest.appendReplacement(filled, java.util.UUID.randomUUID().toString());
+    rest.appendTail(filled);
+    checkConfig = Files.writeString(dir.resolve("check.yaml"), filled.toString());
   }
 
   @AfterAll
