@@ -22,19 +22,26 @@ final class ListenerRefusals implements Refusals {
   private static final int MAX_TARGET = 256;
 
   private final AuditLog audit;
-  private long windowStart = System.nanoTime();
+  private final java.util.function.LongSupplier nanoTime;
+  private long windowStart;
   private int inWindow;
   private long notRecorded;
 
   ListenerRefusals(AuditLog audit) {
+    this(audit, System::nanoTime);
+  }
+
+  ListenerRefusals(AuditLog audit, java.util.function.LongSupplier nanoTime) {
     this.audit = audit;
+    this.nanoTime = nanoTime;
+    this.windowStart = nanoTime.getAsLong();
   }
 
   @Override
   public synchronized String refused(String peer, String method, String target, int status, String problemType,
       String reason) {
     String requestId = RequestIds.next();
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     if (now - windowStart >= 1_000_000_000L) {
       windowStart = now;
       inWindow = 0;
