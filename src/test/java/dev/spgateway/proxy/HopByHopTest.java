@@ -81,13 +81,16 @@ class HopByHopTest {
 
   @ParameterizedTest(name = "h2c upgrade: {0}")
   @ValueSource(booleans = {false, true})
-  void h2cWhenTurnedOnAnswersAllowedCallsWithAWellFormedResponse(boolean upgrade) {
+  void h2cWhenTurnedOnAnswersAllowedCallsWithAWellFormedResponse(boolean upgrade) throws Exception {
     HttpClient client = h2c.vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
         .setHttp2ClearTextUpgrade(upgrade));
     try {
-      HttpClientResponse response = await(client.request(new RequestOptions().setMethod(HttpMethod.GET)
+      // A longer wait than Await's: a new HTTP/2 connection (preface, settings, upgrade) was seen to take over 10 s
+      // on this shared, overloaded machine.
+      HttpClientResponse response = client.request(new RequestOptions().setMethod(HttpMethod.GET)
               .setHost("127.0.0.1").setPort(h2c.port()).setURI(USERS).putHeader(ApiKeys.HEADER, h2c.callerKey()))
-          .compose(request -> request.send()));
+          .compose(request -> request.send()).toCompletionStage().toCompletableFuture()
+          .get(60, java.util.concurrent.TimeUnit.SECONDS);
       String body = await(response.body()).toString();
       assertThat(response.version()).isEqualTo(HttpVersion.HTTP_2);
       assertThat(response.statusCode()).isEqualTo(200);
