@@ -373,7 +373,6 @@ class LiveConfigTest {
         entra: { authority: "${SANDBOX_AUTHORITY}" }
         keyVault:
           url: "${SANDBOX_VAULT_URL}"
-          maxRetries: 0
           credential: { tenant: "${SANDBOX_TENANT}", clientId: "${SANDBOX_VAULT_READER_ID}", secret: "${SANDBOX_VAULT_READER_SECRET}" }
         tls: { trustPemFiles: [ "${SANDBOX_TRUST_PEM}" ] }
         servicePrincipals:
