@@ -8,12 +8,14 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Health and metrics, on a port of their own so they can be kept off the network callers use.
- * {@code /health/live}: the process answers. {@code /health/ready}: secrets are loaded and the
- * listener is up. {@code /metrics}: Prometheus text format. {@code /audit/records}: the audit log, for
+ * {@code /health/live}: the process answers. {@code /health/ready}: secrets are loaded, the listener is up, and
+ * every (service principal, upstream scope) the routes use can get a token (those that cannot are listed). {@code /metrics}: Prometheus text format. {@code /audit/records}: the audit log, for
  * audit readers only ({@link AuditApi}).
  */
 public final class AdminServer {
@@ -21,13 +23,24 @@ public final class AdminServer {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier ready;
+  private final Supplier<Map<String, String>> tokenProblems;
   private final AuditConfig audit;
   private HttpServer server;
 
   public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit) {
+    this(vertx, registry, ready, Map::of, audit);
+  }
+
+  /**
+   * @param tokenProblems the (service principal, scope) pairs that cannot get a token now, with why: while there
+   *     are any, {@code /health/ready} answers 503 and lists them (the callers of the others are still served)
+   */
+  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready,
+      Supplier<Map<String, String>> tokenProblems, AuditConfig audit) {
     this.vertx = vertx;
     this.registry = registry;
     this.ready = ready;
+    this.tokenProblems = tokenProblems;
     this.audit = audit;
   }
 
@@ -35,9 +48,12 @@ public final class AdminServer {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(ctx -> {
-      boolean up = ready.getAsBoolean();
+      Map<String, String> problems = tokenProblems.get();
+      boolean up = ready.getAsBoolean() && problems.isEmpty();
       ctx.response().setStatusCode(up ? 200 : 503);
-      ctx.json(new JsonObject().put("status", up ? "UP" : "DOWN"));
+      JsonObject body = new JsonObject().put("status", up ? "UP" : "DOWN");
+      if (!problems.isEmpty()) body.put("tokens", new JsonObject(Map.copyOf(problems)));
+      ctx.json(body);
     });
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")

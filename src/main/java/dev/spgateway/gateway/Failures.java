@@ -19,7 +19,8 @@ final class Failures {
       // The message names the service principal, client id, Entra's error code and trace id: what an
       // operator needs to fix it, and never the secret.
       return token.retryable()
-          ? new Rejection(503, "token-endpoint-unavailable", token.getMessage(), TOKEN_RETRY_AFTER_SECONDS)
+          ? new Rejection(503, "token-endpoint-unavailable", token.getMessage(), token.retryAfterSeconds().isPresent()
+              ? Long.toString(token.retryAfterSeconds().getAsLong()) : TOKEN_RETRY_AFTER_SECONDS)
           : new Rejection(502, "token-request-failed", token.getMessage());
     }
     LOG.error("Request failed unexpectedly: {}", failure.toString());

@@ -6,6 +6,7 @@ import dev.spgateway.admin.AdminServer;
 import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditWriter;
 import dev.spgateway.config.GatewayConfig;
+import dev.spgateway.credential.Credentials;
 import dev.spgateway.credential.KeyVaultClients;
 import dev.spgateway.credential.KeyVaultConfig;
 import dev.spgateway.credential.KeyVaultSecrets;
@@ -19,6 +20,7 @@ import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.proxy.Forwarder;
+import dev.spgateway.proxy.Upstream;
 import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -32,9 +34,14 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,17 +102,33 @@ public final class Gateway {
 
     RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
 
-    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
+    List<AutoCloseable> clients = new ArrayList<>(List.of(tokenClient::close, upstreamClient::close, limiter::close));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
-    AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit());
+    AtomicReference<TokenService> tokenService = new AtomicReference<>();
+    AtomicBoolean tokensAskedFor = new AtomicBoolean();
+    AdminServer admin = new AdminServer(vertx, registry, () -> ready.get() && tokensAskedFor.get(),
+        () -> tokenService.get() == null ? Map.of() : tokenService.get().unready(), config.audit());
+    Upstreams upstreams = new Upstreams(config.upstreams());
     return admin.listen(config.admin())
-        .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry)
+        .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry, clock)
             .compose(secrets -> {
-              TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
-                  config.servicePrincipals(), secrets, config.entra().tokens(), registry);
+              if (secrets instanceof KeyVaultSecrets vault) {
+                vault.refreshEvery(config.keyVault().refresh());
+                clients.add(vault::close);
+              }
+              TokenService tokens = new TokenService(vertx, Credentials.create(vertx, tokenClient,
+                  config.entra().authority(), config.servicePrincipals(), secrets, clock), config.entra().tokens(),
+                  registry, clock);
+              tokenService.set(tokens);
+              // Every token the routes need, asked for at start (callers arriving meanwhile share those requests):
+              // a principal that cannot get one is named in the log and in /health/ready, and the others serve.
+              tokens.warmUp(tokenKeys(config, upstreams)).onComplete(done -> tokensAskedFor.set(true));
+              return Future.succeededFuture(tokens);
+            })
+            .compose(tokens -> {
               RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
-                  new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
+                  new BatchJudge(policy, config.batch(), config.upstreams()), upstreams, limiter,
                   tokens, new Forwarder(upstreamClient), resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
@@ -125,19 +148,29 @@ public final class Gateway {
             .transform(closed -> Future.failedFuture(failure)));
   }
 
-  /** Every secret the config names, read once from Key Vault. */
+  /** Service principal → the scopes of the upstreams its routes reach. */
+  private static Map<String, Set<String>> tokenKeys(GatewayConfig config, Upstreams upstreams) {
+    Map<String, Set<String>> keys = new TreeMap<>();
+    config.routes().values().forEach(routes -> routes.forEach(route -> {
+      Upstream upstream = upstreams.get(route.upstream());
+      if (upstream != null && route.as() != null) keys.computeIfAbsent(route.as(), sp -> new TreeSet<>()).add(upstream.scope());
+    }));
+    return keys;
+  }
+
+  /** Every secret and certificate the config names, read from Key Vault, then refreshed on a schedule. */
   private static Future<SecretStore> loadSecrets(Vertx vertx, GatewayConfig config, WebClient tokenClient,
-      OutboundTrust trust, PrometheusMeterRegistry registry) {
-    if (config.servicePrincipals().isEmpty()) return Future.succeededFuture(name -> {
-      throw new IllegalStateException("no secret '" + name + "': no service principal is configured");
+      OutboundTrust trust, PrometheusMeterRegistry registry, Clock clock) {
+    Set<String> names = Credentials.keyVaultSecrets(config.servicePrincipals());
+    if (names.isEmpty()) return Future.succeededFuture(name -> {
+      throw new IllegalStateException("no secret '" + name + "': no service principal reads one from Key Vault");
     });
     KeyVaultConfig vault = config.keyVault();
     var client = KeyVaultClients.secretClient(vault.url(),
         vaultCredential(vertx, vault, new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()),
             config), trust.sslContext(), vault.clientSettings());
-    var names = config.servicePrincipals().values().stream().map(sp -> sp.secret().keyVault())
-        .collect(Collectors.toCollection(java.util.TreeSet::new));
-    return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry).map(SecretStore.class::cast);
+    return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry, clock, vault.expiryWarning())
+        .map(SecretStore.class::cast);
   }
 
   /**

@@ -63,28 +63,28 @@ class SandboxTest {
   }
 
   @Test
-  void entraRefusingTheSecretIsA502NamingItsCodeAndEntraDownIsA503(@TempDir Path dir) {
-    // A sandbox of its own, so that no earlier call has cached the token.
-    Sandbox fresh = await(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir));
+  void entraRefusingTheSecretAtStartIsA502NamingItsCodeAndReadinessSaysWhich(@TempDir Path dir) {
+    // A sandbox of its own whose Entra ID refuses the secret from the first token request on (both scopes).
+    Sandbox fresh = await(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir,
+        entra -> entra.failNext(2, 401, "invalid_client", 7000215)));
     try {
-      String path = "/crm/api/data/v9.2/WhoAmI";
-      fresh.entra().failNext(1, 401, "invalid_client", 7000215);
-      var refused = get(fresh, path);
+      int tokenRequests = fresh.entra().tokenRequests();
+      var refused = get(fresh, "/crm/api/data/v9.2/WhoAmI");
       assertThat(refused.statusCode()).isEqualTo(502);
       JsonObject problem = refused.bodyAsJsonObject();
       assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:token-request-failed");
       assertThat(problem.getString("detail")).contains("'finance'", "invalid_client", "AADSTS7000215");
+      assertThat(fresh.entra().tokenRequests()).as("answered from the remembered failure").isEqualTo(tokenRequests);
 
-      fresh.entra().failNext(1, 503, "temporarily_unavailable", 90033);
-      var unavailable = get(fresh, path);
-      assertThat(unavailable.statusCode()).isEqualTo(503);
-      assertThat(unavailable.getHeader("retry-after")).isEqualTo("5");
-
-      assertThat(get(fresh, path).statusCode()).as("recovers").isEqualTo(200);
+      var ready = await(client.get(fresh.gateway().adminPort(), "127.0.0.1", "/health/ready").send());
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.bodyAsJsonObject().getJsonObject("tokens").fieldNames())
+          .containsExactlyInAnyOrder("finance https://contoso.crm.dynamics.com/.default",
+              "finance https://graph.microsoft.com/.default");
     } finally {
       await(fresh.close());
     }
-    assertThat(readAudit(fresh)).extracting(r -> r.getString("outcome")).containsExactly("failed", "failed", "forwarded");
+    assertThat(readAudit(fresh)).extracting(r -> r.getString("outcome")).containsExactly("failed");
   }
 
   private HttpResponse<Buffer> get(Sandbox target, String path) {
