@@ -145,7 +145,7 @@ public final class TokenService implements TokenSource {
     if (cached == null || cached.isDone()) {
       // No token, and Entra ID failed lately: answer from the failure and keep one attempt going.
       BackOff backOff = backOffs.get(key);
-      boolean usable = cached != null && !cached.isCompletedExceptionally()
+      boolean usable = cached != null && !cached.isCompletedExceptionally() && cached.join().failure == null
           && clock.instant().isBefore(cached.join().usableUntil);
       if (backOff != null && !usable) {
         attemptIfDue(key, backOff);
@@ -160,9 +160,9 @@ public final class TokenService implements TokenSource {
         ? Future.succeededFuture(entry.join())
         : Future.fromCompletionStage(entry, context);
     return ready.transform(loaded -> {
-      if (loaded.failed()) {
+      if (loaded.failed() || loaded.result().failure != null) {
         cache.asMap().remove(key, entry);
-        return Future.failedFuture(loaded.cause());
+        return Future.failedFuture(loaded.failed() ? loaded.cause() : loaded.result().failure);
       }
       Entry current = loaded.result();
       if (!clock.instant().isBefore(current.usableUntil)) {
@@ -186,7 +186,7 @@ public final class TokenService implements TokenSource {
   public boolean evict(String servicePrincipal, String scope, AccessToken rejected) {
     Key key = new Key(servicePrincipal, scope);
     CompletableFuture<Entry> cached = cache.getIfPresent(key);
-    if (cached == null || !cached.isDone() || cached.isCompletedExceptionally()
+    if (cached == null || !cached.isDone() || cached.isCompletedExceptionally() || cached.join().failure != null
         || !cached.join().token.value().equals(rejected.value())) {
       return true;
     }
@@ -226,7 +226,7 @@ public final class TokenService implements TokenSource {
       if (backOff == null) continue;
       CompletableFuture<Entry> cached = cache.getIfPresent(key);
       boolean usable = cached != null && cached.isDone() && !cached.isCompletedExceptionally()
-          && now.isBefore(cached.join().usableUntil);
+          && cached.join().failure == null && now.isBefore(cached.join().usableUntil);
       if (!usable) unready.put(key.servicePrincipal() + " " + key.scope(), backOff.failure.getMessage());
     }
     return unready;
@@ -247,13 +247,15 @@ public final class TokenService implements TokenSource {
     gaugeExpiry(next);
   }
 
-  /** Visible for tests: completes once the latest background request for the key has settled. */
-  Future<Void> pendingRefresh(String servicePrincipal, String scope) {
+  /** Completes once the latest background request (refresh ahead, or a back-off's attempt) for the key settled. */
+  public Future<Void> pendingRefresh(String servicePrincipal, String scope) {
     return refreshes.getOrDefault(new Key(servicePrincipal, scope), Future.succeededFuture());
   }
 
   private CompletableFuture<Entry> load(Key key) {
-    return fetch(key).map(this::entryFor).toCompletionStage().toCompletableFuture();
+    // A failure completes the load normally, as an entry that expires at once: Caffeine logs every exceptional
+    // load as a WARNING with a stack trace, and the failure is logged once per episode already.
+    return fetch(key).map(this::entryFor).otherwise(Entry::failed).toCompletionStage().toCompletableFuture();
   }
 
   private void refreshIfDue(Key key, CompletableFuture<Entry> cached, Entry current) {
@@ -424,11 +426,22 @@ public final class TokenService implements TokenSource {
     final Instant usableUntil;
     /** When the next refresh may start; {@link Instant#MAX} while one is in flight. */
     final AtomicReference<Instant> nextRefresh;
+    /** Set instead of a token when the load failed; such an entry expires at once. */
+    final Throwable failure;
 
     Entry(AccessToken token, Instant usableUntil, Instant refreshAt) {
+      this(token, usableUntil, refreshAt, null);
+    }
+
+    private Entry(AccessToken token, Instant usableUntil, Instant refreshAt, Throwable failure) {
       this.token = token;
       this.usableUntil = usableUntil;
       this.nextRefresh = new AtomicReference<>(refreshAt);
+      this.failure = failure;
+    }
+
+    static Entry failed(Throwable failure) {
+      return new Entry(null, Instant.MIN, Instant.MAX, failure);
     }
   }
 
@@ -436,6 +449,7 @@ public final class TokenService implements TokenSource {
   private record UntilUnusable(Instant origin) implements Expiry<Key, Entry> {
     @Override
     public long expireAfterCreate(Key key, Entry entry, long currentTime) {
+      if (entry.failure != null) return 0;
       return Math.max(0, Duration.between(origin, entry.usableUntil).toNanos() - currentTime);
     }
 

@@ -60,9 +60,13 @@ public final class Gateway {
   private final int adminPort;
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
+  private final TokenService tokens;
+  private final KeyVaultSecrets secrets;
 
   private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
-      AuditLog audit, List<AutoCloseable> clients) {
+      AuditLog audit, List<AutoCloseable> clients, TokenService tokens, KeyVaultSecrets secrets) {
+    this.tokens = tokens;
+    this.secrets = secrets;
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.listener = listener;
@@ -105,6 +109,7 @@ public final class Gateway {
     List<AutoCloseable> clients = new ArrayList<>(List.of(tokenClient::close, upstreamClient::close, limiter::close));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AtomicReference<TokenService> tokenService = new AtomicReference<>();
+    AtomicReference<KeyVaultSecrets> vaultSecrets = new AtomicReference<>();
     AtomicBoolean tokensAskedFor = new AtomicBoolean();
     AdminServer admin = new AdminServer(vertx, registry, () -> ready.get() && tokensAskedFor.get(),
         () -> tokenService.get() == null ? Map.of() : tokenService.get().unready(), config.audit());
@@ -113,6 +118,7 @@ public final class Gateway {
         .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry, clock)
             .compose(secrets -> {
               if (secrets instanceof KeyVaultSecrets vault) {
+                vaultSecrets.set(vault);
                 vault.refreshEvery(config.keyVault().refresh());
                 clients.add(vault::close);
               }
@@ -141,7 +147,7 @@ public final class Gateway {
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
               return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
-                  resources.audit(), clients);
+                  resources.audit(), clients, tokenService.get(), vaultSecrets.get());
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
@@ -185,6 +191,16 @@ public final class Gateway {
     var reader = new ServicePrincipalConfig(credential.tenant(), credential.clientId(), null);
     return new KeyVaultTokenCredential(vertx.getOrCreateContext(), scope -> tokens.request("keyVault.credential",
         reader, credential.secret(), scope, config.entra().tokens().requestTimeout()));
+  }
+
+  /** The token service, for tests that wait for its background requests. */
+  TokenService tokens() {
+    return tokens;
+  }
+
+  /** What the {@code keyVault.refresh} timer does, for tests that rotate a secret without waiting an hour. */
+  Future<Void> refreshSecrets() {
+    return secrets == null ? Future.succeededFuture() : secrets.refreshAll();
   }
 
   public int port() {
