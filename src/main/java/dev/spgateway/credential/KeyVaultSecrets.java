@@ -117,6 +117,26 @@ public final class KeyVaultSecrets implements SecretStore {
    */
   public Future<Void> ensure(Collection<String> secretNames) {
     List<String> missing = new LinkedHashSet<>(secretNames).stream().filter(name -> !held.containsKey(name)).toList();
+    if (missing.isEmpty()) return Future.succeededFuture();
+    // One secret first: when the vault cannot be reached or refuses the gateway's identity, that is one reason, said
+    // once, after one token request; not the same failure for every secret at once.
+    return readAll(missing.subList(0, 1)).compose(
+        firstRead -> readAll(missing.subList(1, missing.size())),
+        firstFailed -> {
+          SecretLoadException.Failure failure = ((SecretLoadException) firstFailed).failures().get(0);
+          boolean vaultWide = failure.outcome() == ReadOutcome.UNAUTHORIZED || failure.outcome() == ReadOutcome.UNREACHABLE;
+          return vaultWide ? Future.failedFuture(firstFailed) : readAll(missing.subList(1, missing.size()))
+              .transform(rest -> Future.failedFuture(rest.succeeded() ? firstFailed : merged(failure, rest.cause())));
+        });
+  }
+
+  private SecretLoadException merged(SecretLoadException.Failure first, Throwable rest) {
+    List<SecretLoadException.Failure> failures = new ArrayList<>(List.of(first));
+    failures.addAll(((SecretLoadException) rest).failures());
+    return new SecretLoadException(vaultUrl, failures);
+  }
+
+  private Future<Void> readAll(List<String> missing) {
     List<Future<Read>> reads = missing.stream().map(name -> read(name).map(version -> new Read(name, version, null))
         .otherwise(error -> new Read(name, null, explain(vaultUrl, name, error)))).toList();
     return Future.all(reads).compose(done -> {

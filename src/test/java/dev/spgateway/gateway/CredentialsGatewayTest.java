@@ -4,6 +4,7 @@ import static dev.spgateway.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spgateway.config.ConfigLoader;
+import dev.spgateway.credential.KeyVaultSecrets;
 import dev.spgateway.credential.TokenService;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.sandbox.EntraStandIn;
@@ -64,6 +65,9 @@ class CredentialsGatewayTest {
   static final String PODS_ID = "6b4c0000-0000-4000-8000-00000000a66c";
   static final String NODE_ID = "7b4c0000-0000-4000-8000-00000000a77c";
   static final String VAULT_READER_ID = "8b4c0000-0000-4000-8000-00000000a88c";
+  static final String PAYROLL_ID = "9b4c0000-0000-4000-8000-00000000a99c";
+  static final String PAYROLL_SECRET = "payroll-" + ApiKeys.generate();
+  static final String PAYROLL_TYPO = "payroll-typo-" + ApiKeys.generate();
   static final String FEDERATION_ISSUER = "https://oidc.prod-aks.azure.com/5a9d0000/";
   static final String POD_SUBJECT = "system:serviceaccount:flows:sp-gateway";
   static final String ECHO_AUDIENCE = "https://echo.example";
@@ -90,6 +94,7 @@ class CredentialsGatewayTest {
   Path tokenFile;
   KeyPair federationIssuer;
   String userId;
+  Map<String, String> values;
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
@@ -100,6 +105,7 @@ class CredentialsGatewayTest {
         .registerApp(TENANT, FINANCE_ID, FINANCE_SECRET_1, "User.Read.All")
         .registerApp(TENANT, OPS_ID, OPS_SECRET_1, "User.Read.All")
         .registerApp(TENANT, DESK_ID, DESK_SECRET, "User.Read.All")
+        .registerApp(TENANT, PAYROLL_ID, PAYROLL_SECRET, "User.Read.All")
         .registerApp(TENANT, VAULT_READER_ID, VAULT_READER_SECRET)
         .registerApp(TENANT, REPORTS_ID, null, "User.Read.All")
         .registerApp(TENANT, STRANGER_ID, null, "User.Read.All")
@@ -131,6 +137,7 @@ class CredentialsGatewayTest {
         .putSecret("finance-secret", FINANCE_SECRET_1, clock.instant().plus(Duration.ofDays(20)), null)
         .putSecret("ops-secret", OPS_SECRET_1)
         .putSecret("desk-secret", DESK_SECRET)
+        .putSecret("payroll-secret", PAYROLL_SECRET)
         .putSecret("reports-cert", reportsCertificate.pkcs12Base64(), null, "application/x-pkcs12")
         .putSecret("stranger-cert", strangersOwn.keyAndCertificatePem(), null, "application/x-pem-file")
         .start());
@@ -139,7 +146,7 @@ class CredentialsGatewayTest {
     echo = await(new EchoUpstream(vertx, new JwksBearerVerifier(vertx, jwks, issuer, ECHO_AUDIENCE, clock)).start());
     userId = GraphStandIn.userIds().get(0);
 
-    Map<String, String> values = Map.of(
+    values = Map.of(
         "AUTHORITY", entra.baseUrl(),
         "IMDS_URL", entra.imdsUrl(),
         "VAULT_URL", vault.vaultUrl(),
@@ -152,7 +159,9 @@ class CredentialsGatewayTest {
         "CALLER_KEY_SHA256", ApiKeys.sha256Hex(CALLER_KEY));
     var config = new ConfigLoader(values::get).parse("credentials-test.yaml", CONFIG);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    gateway = await(Gateway.start(vertx, config, registry, clock));
+    // A cold JVM on a busy machine: the first Key Vault reads load much of the Azure SDK.
+    gateway = Gateway.start(vertx, config, registry, clock).toCompletionStage().toCompletableFuture()
+        .get(2, java.util.concurrent.TimeUnit.MINUTES);
     client = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(128));
   }
 
@@ -169,6 +178,7 @@ class CredentialsGatewayTest {
         finance:  { tenant: %1$s, clientId: %3$s, secret: { keyVault: finance-secret } }
         ops:      { tenant: %1$s, clientId: %4$s, secret: { keyVault: ops-secret } }
         desk:     { tenant: %1$s, clientId: %5$s, secret: { keyVault: desk-secret } }
+        payroll:  { tenant: %1$s, clientId: %10$s, secret: { keyVault: payroll-secret } }
         reports:  { tenant: %1$s, clientId: %6$s, certificate: { keyVault: reports-cert } }
         stranger: { tenant: %1$s, clientId: %7$s, certificate: { keyVault: stranger-cert } }
         pods:     { tenant: %1$s, clientId: %8$s, federated: { tokenFile: "${TOKEN_FILE}" } }
@@ -177,6 +187,7 @@ class CredentialsGatewayTest {
         graph-finance:  { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-ops:      { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-desk:     { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
+        graph-payroll:  { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-reports:  { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-stranger: { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-pods:     { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
@@ -189,13 +200,15 @@ class CredentialsGatewayTest {
             - { upstream: graph-finance, as: finance, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-ops, as: ops, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-desk, as: desk, allow: [ "GET /v1.0/users/{id}" ] }
+            - { upstream: graph-payroll, as: payroll, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-reports, as: reports, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-stranger, as: stranger, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-pods, as: pods, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-node, as: node, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: echo-desk, as: desk, allow: [ "GET /anything" ] }
       audit: { file: "${AUDIT_FILE}" }
-      """.formatted(TENANT, VAULT_READER_ID, FINANCE_ID, OPS_ID, DESK_ID, REPORTS_ID, STRANGER_ID, PODS_ID, NODE_ID);
+      """.formatted(TENANT, VAULT_READER_ID, FINANCE_ID, OPS_ID, DESK_ID, REPORTS_ID, STRANGER_ID, PODS_ID, NODE_ID,
+          PAYROLL_ID);
 
   @AfterAll
   void stop() {
@@ -203,7 +216,7 @@ class CredentialsGatewayTest {
       await(gateway.close());
       String logs = capturedErr.toString(StandardCharsets.UTF_8);
       for (String secret : List.of(FINANCE_SECRET_1, FINANCE_SECRET_2, OPS_SECRET_1, OPS_SECRET_2, DESK_SECRET,
-          VAULT_READER_SECRET, CALLER_KEY)) {
+          VAULT_READER_SECRET, CALLER_KEY, PAYROLL_SECRET, PAYROLL_TYPO)) {
         assertThat(logs).doesNotContain(secret);
       }
       assertThat(logs).doesNotContain("has been blocked for").doesNotContain("failed unexpectedly");
@@ -381,6 +394,66 @@ class CredentialsGatewayTest {
       assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:upstream-rejected-token");
       assertThat(problem.getString("detail")).contains("'desk'");
     }
+  }
+
+  @Test
+  void aNewVersionEntraRefusesIsTriedOnceAndTheOldOneStaysInUse() {
+    assertThat(call("/graph-payroll/v1.0/users/" + userId).statusCode()).isEqualTo(200);
+    int logStart = capturedErr.size();
+    vault.putSecret("payroll-secret", PAYROLL_TYPO); // written to the vault, never added to the app registration
+    await(gateway.refreshSecrets());
+    clock.advance(Duration.ofMinutes(61));
+
+    assertThat(call("/graph-payroll/v1.0/users/" + userId).statusCode()).isEqualTo(200);
+    clock.advance(Duration.ofMinutes(61));
+    assertThat(call("/graph-payroll/v1.0/users/" + userId).statusCode()).as("the typo is not tried again").isEqualTo(200);
+    assertThat(requests("payroll", "invalid_client")).isZero();
+    assertThat(capturedErr.toString(StandardCharsets.UTF_8).substring(logStart).lines()
+        .filter(line -> line.contains("Entra ID refused the new version " + vault.latestVersion("payroll-secret"))))
+        .hasSize(1);
+  }
+
+  @Test
+  void keyVaultDownDuringARefreshKeepsTheCredentialsInUseAndIsLoggedOnce() {
+    int logStart = capturedErr.size();
+    double failedReads = vaultReads("error");
+    vault.unavailable(true);
+    try {
+      await(gateway.refreshSecrets());
+      await(gateway.refreshSecrets());
+      clock.advance(Duration.ofMinutes(61)); // tokens are asked for again with the secrets held
+      assertThat(call("/graph-desk/v1.0/users/" + userId).statusCode()).isEqualTo(200);
+    } finally {
+      vault.unavailable(false);
+    }
+    await(gateway.refreshSecrets());
+    String logs = capturedErr.toString(StandardCharsets.UTF_8).substring(logStart);
+    assertThat(logs.lines().filter(line -> line.contains("Key Vault refresh failed"))).hasSize(1);
+    assertThat(logs).contains("can be read again");
+    assertThat(vaultReads("error") - failedReads).as("every failed read counted").isGreaterThanOrEqualTo(2 * 6);
+  }
+
+  @Test
+  void aVaultCredentialEntraRefusesStopsTheStartWithOneReasonAndNoRetries() {
+    int logStart = capturedErr.size();
+    int before = entra.tokenRequests();
+    Map<String, String> wrong = new java.util.HashMap<>(values);
+    wrong.put("VAULT_READER_SECRET", "not-the-reader-secret");
+    wrong.put("AUDIT_FILE", values.get("AUDIT_FILE") + ".second");
+    var config = new ConfigLoader(wrong::get).parse("credentials-test.yaml", CONFIG);
+
+    Throwable failure = dev.spgateway.testing.Await.awaitFailure(
+        Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock));
+
+    assertThat(failure.getMessage()).contains("AADSTS7000215", "keyVault.credential").doesNotContain("not-the-reader-secret");
+    assertThat(entra.tokenRequests() - before).as("one vault token request, no retries").isEqualTo(1);
+    String logs = capturedErr.toString(StandardCharsets.UTF_8).substring(logStart);
+    assertThat(logs).doesNotContain(" ERROR ").doesNotContain("not-the-reader-secret");
+  }
+
+  private double vaultReads(String outcome) {
+    return registry.find(KeyVaultSecrets.READS_METER).tag("outcome", outcome).counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {
