@@ -43,6 +43,20 @@ public final class Credentials {
     return new Credentials(principals, byName);
   }
 
+  /**
+   * These credentials, except that principals whose config is unchanged keep their credential from
+   * {@code previous}: with it, the secret version that last produced a token (a reload must not go back to
+   * trying a version Entra ID refused).
+   */
+  public Credentials keepingUnchanged(Credentials previous) {
+    if (previous == null) return this;
+    Map<String, ServicePrincipalCredential> merged = new HashMap<>(byName);
+    byName.keySet().forEach(name -> {
+      if (sameAs(previous, name)) merged.put(name, previous.byName.get(name));
+    });
+    return new Credentials(principals, merged);
+  }
+
   /** The Key Vault secrets the principals need read before their credentials can work. */
   public static Set<String> keyVaultSecrets(Map<String, ServicePrincipalConfig> principals) {
     Set<String> names = new TreeSet<>();

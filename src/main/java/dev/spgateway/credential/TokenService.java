@@ -247,6 +247,11 @@ public final class TokenService implements TokenSource {
     gaugeExpiry(next);
   }
 
+  /** The credentials in use, e.g. for {@link Credentials#keepingUnchanged} when a reload builds new ones. */
+  public Credentials credentials() {
+    return credentials;
+  }
+
   /** Completes once the latest background request (refresh ahead, or a back-off's attempt) for the key settled. */
   public Future<Void> pendingRefresh(String servicePrincipal, String scope) {
     return refreshes.getOrDefault(new Key(servicePrincipal, scope), Future.succeededFuture());

@@ -62,9 +62,12 @@ public final class Gateway {
   private final List<AutoCloseable> clients;
   private final TokenService tokens;
   private final KeyVaultSecrets secrets;
+  private final CredentialFactory credentials;
 
   private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
-      AuditLog audit, List<AutoCloseable> clients, TokenService tokens, KeyVaultSecrets secrets) {
+      AuditLog audit, List<AutoCloseable> clients, TokenService tokens, KeyVaultSecrets secrets,
+      CredentialFactory credentials) {
+    this.credentials = credentials;
     this.tokens = tokens;
     this.secrets = secrets;
     this.vertx = vertx;
@@ -147,7 +150,9 @@ public final class Gateway {
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
               return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
-                  resources.audit(), clients, tokenService.get(), vaultSecrets.get());
+                  resources.audit(), clients, tokenService.get(), vaultSecrets.get(),
+                  principals -> Credentials.create(vertx, tokenClient, config.entra().authority(), principals,
+                      vaultSecrets.get() == null ? (SecretStore) noVault() : vaultSecrets.get(), clock));
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
@@ -155,7 +160,7 @@ public final class Gateway {
   }
 
   /** Service principal → the scopes of the upstreams its routes reach. */
-  private static Map<String, Set<String>> tokenKeys(GatewayConfig config, Upstreams upstreams) {
+  static Map<String, Set<String>> tokenKeys(GatewayConfig config, Upstreams upstreams) {
     Map<String, Set<String>> keys = new TreeMap<>();
     config.routes().values().forEach(routes -> routes.forEach(route -> {
       Upstream upstream = upstreams.get(route.upstream());
@@ -164,13 +169,22 @@ public final class Gateway {
     return keys;
   }
 
+  private static SecretStore noVault() {
+    return name -> {
+      throw new IllegalStateException("no secret '" + name + "': no service principal read one from Key Vault at start");
+    };
+  }
+
+  /** Builds credentials from a {@code servicePrincipals} slice, with the gateway's token client and secrets. */
+  private interface CredentialFactory {
+    Credentials create(Map<String, ServicePrincipalConfig> principals);
+  }
+
   /** Every secret and certificate the config names, read from Key Vault, then refreshed on a schedule. */
   private static Future<SecretStore> loadSecrets(Vertx vertx, GatewayConfig config, WebClient tokenClient,
       OutboundTrust trust, PrometheusMeterRegistry registry, Clock clock) {
     Set<String> names = Credentials.keyVaultSecrets(config.servicePrincipals());
-    if (names.isEmpty()) return Future.succeededFuture(name -> {
-      throw new IllegalStateException("no secret '" + name + "': no service principal reads one from Key Vault");
-    });
+    if (names.isEmpty()) return Future.succeededFuture(noVault());
     KeyVaultConfig vault = config.keyVault();
     var client = KeyVaultClients.secretClient(vault.url(),
         vaultCredential(vertx, vault, new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()),
@@ -191,6 +205,33 @@ public final class Gateway {
     var reader = new ServicePrincipalConfig(credential.tenant(), credential.clientId(), null);
     return new KeyVaultTokenCredential(vertx.getOrCreateContext(), scope -> tokens.request("keyVault.credential",
         reader, credential.secret(), scope, config.entra().tokens().requestTimeout()));
+  }
+
+  /**
+   * For a config reload, before the swap: reads from Key Vault the secrets and certificates that principals new in
+   * {@code principals} need, and builds every principal's credential. Nothing in use changes; apply the result with
+   * {@link #swapCredentials}. Fails, naming each secret, when one cannot be read (the old config stays), or when
+   * the new config needs Key Vault and the gateway started without it (a restart is needed).
+   */
+  public Future<Credentials> loadCredentials(Map<String, ServicePrincipalConfig> principals) {
+    Set<String> names = Credentials.keyVaultSecrets(principals);
+    if (!names.isEmpty() && secrets == null) {
+      return Future.failedFuture(new IllegalStateException("service principals now read secrets from Key Vault, "
+          + "which this gateway did not use at start: restart it to apply keyVault"));
+    }
+    Future<Void> read = names.isEmpty() ? Future.succeededFuture() : secrets.ensure(names);
+    return read.map(done -> credentials.create(principals).keepingUnchanged(tokens.credentials()));
+  }
+
+  /**
+   * Swaps in credentials from {@link #loadCredentials}: unchanged principals keep their cached tokens, changed or
+   * removed ones drop theirs; then asks for the tokens the new routes use, so readiness reflects the new config.
+   *
+   * @param tokenKeys service principal → the scopes of the upstreams its routes reach
+   */
+  public Future<Void> swapCredentials(Credentials next, Map<String, ? extends java.util.Collection<String>> tokenKeys) {
+    tokens.update(next);
+    return tokens.warmUp(tokenKeys);
   }
 
   /** The token service, for tests that wait for its background requests. */

@@ -68,6 +68,8 @@ class CredentialsGatewayTest {
   static final String PAYROLL_ID = "9b4c0000-0000-4000-8000-00000000a99c";
   static final String PAYROLL_SECRET = "payroll-" + ApiKeys.generate();
   static final String PAYROLL_TYPO = "payroll-typo-" + ApiKeys.generate();
+  static final String NEWCOMER_ID = "ab4c0000-0000-4000-8000-00000000aaac";
+  static final String NEWCOMER_SECRET = "newcomer-" + ApiKeys.generate();
   static final String FEDERATION_ISSUER = "https://oidc.prod-aks.azure.com/5a9d0000/";
   static final String POD_SUBJECT = "system:serviceaccount:flows:sp-gateway";
   static final String ECHO_AUDIENCE = "https://echo.example";
@@ -106,6 +108,7 @@ class CredentialsGatewayTest {
         .registerApp(TENANT, OPS_ID, OPS_SECRET_1, "User.Read.All")
         .registerApp(TENANT, DESK_ID, DESK_SECRET, "User.Read.All")
         .registerApp(TENANT, PAYROLL_ID, PAYROLL_SECRET, "User.Read.All")
+        .registerApp(TENANT, NEWCOMER_ID, NEWCOMER_SECRET, "User.Read.All")
         .registerApp(TENANT, VAULT_READER_ID, VAULT_READER_SECRET)
         .registerApp(TENANT, REPORTS_ID, null, "User.Read.All")
         .registerApp(TENANT, STRANGER_ID, null, "User.Read.All")
@@ -138,6 +141,7 @@ class CredentialsGatewayTest {
         .putSecret("ops-secret", OPS_SECRET_1)
         .putSecret("desk-secret", DESK_SECRET)
         .putSecret("payroll-secret", PAYROLL_SECRET)
+        .putSecret("newcomer-secret", NEWCOMER_SECRET)
         .putSecret("reports-cert", reportsCertificate.pkcs12Base64(), null, "application/x-pkcs12")
         .putSecret("stranger-cert", strangersOwn.keyAndCertificatePem(), null, "application/x-pem-file")
         .start());
@@ -216,7 +220,7 @@ class CredentialsGatewayTest {
       await(gateway.close());
       String logs = capturedErr.toString(StandardCharsets.UTF_8);
       for (String secret : List.of(FINANCE_SECRET_1, FINANCE_SECRET_2, OPS_SECRET_1, OPS_SECRET_2, DESK_SECRET,
-          VAULT_READER_SECRET, CALLER_KEY, PAYROLL_SECRET, PAYROLL_TYPO)) {
+          VAULT_READER_SECRET, CALLER_KEY, PAYROLL_SECRET, PAYROLL_TYPO, NEWCOMER_SECRET)) {
         assertThat(logs).doesNotContain(secret);
       }
       assertThat(logs).doesNotContain("has been blocked for").doesNotContain("failed unexpectedly");
@@ -449,6 +453,26 @@ class CredentialsGatewayTest {
     assertThat(entra.tokenRequests() - before).as("one vault token request, no retries").isEqualTo(1);
     String logs = capturedErr.toString(StandardCharsets.UTF_8).substring(logStart);
     assertThat(logs).doesNotContain(" ERROR ").doesNotContain("not-the-reader-secret");
+  }
+
+  @Test
+  void aReloadLoadsANewPrincipalsSecretBeforeTheSwap() {
+    var current = new ConfigLoader(values::get).parse("credentials-test.yaml", CONFIG);
+    var principals = new java.util.HashMap<>(current.servicePrincipals());
+    principals.put("newcomer", new dev.spgateway.credential.ServicePrincipalConfig(TENANT, NEWCOMER_ID,
+        new dev.spgateway.credential.SecretReference("newcomer-secret")));
+
+    var loaded = await(gateway.loadCredentials(principals));
+    assertThat(vault.reads("newcomer-secret")).as("read before the swap").isEqualTo(1);
+    assertThat(loaded.names()).contains("newcomer");
+    await(gateway.swapCredentials(loaded, Map.of("newcomer", java.util.Set.of(GRAPH_SCOPE))));
+    assertThat(await(gateway.tokens().token("newcomer", GRAPH_SCOPE)).value()).isNotBlank();
+    assertThat(await(gateway.tokens().token("finance", GRAPH_SCOPE)).value()).as("others unchanged").isNotBlank();
+
+    principals.put("ghost", new dev.spgateway.credential.ServicePrincipalConfig(TENANT, NEWCOMER_ID,
+        new dev.spgateway.credential.SecretReference("no-such-secret")));
+    Throwable refused = dev.spgateway.testing.Await.awaitFailure(gateway.loadCredentials(principals));
+    assertThat(refused.getMessage()).contains("'no-such-secret'", "not found");
   }
 
   private double vaultReads(String outcome) {
