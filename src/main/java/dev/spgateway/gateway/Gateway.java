@@ -186,10 +186,13 @@ public final class Gateway {
     Set<String> names = Credentials.keyVaultSecrets(config.servicePrincipals());
     if (names.isEmpty()) return Future.succeededFuture(noVault());
     KeyVaultConfig vault = config.keyVault();
-    var client = KeyVaultClients.secretClient(vault.url(),
-        vaultCredential(vertx, vault, new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()),
-            config), trust.sslContext(), vault.clientSettings());
-    return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry, clock, vault.expiryWarning())
+    var credential = vaultCredential(vertx, vault,
+        new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()), config);
+    // Building the SDK client loads and initialises much of the Azure SDK: seconds on a busy machine, so a worker.
+    return vertx.executeBlocking(() -> KeyVaultClients.secretClient(vault.url(), credential, trust.sslContext(),
+            vault.clientSettings()), false)
+        .compose(client -> KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry, clock,
+            vault.expiryWarning()))
         .map(SecretStore.class::cast);
   }
 

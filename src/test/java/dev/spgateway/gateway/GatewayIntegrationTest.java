@@ -124,7 +124,9 @@ class GatewayIntegrationTest {
     startValues = Map.copyOf(values);
     var config = new ConfigLoader(values::get).parse("test-gateway.yaml", CONFIG);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    gateway = await(Gateway.start(vertx, config, registry));
+    // A cold JVM on a busy machine: the first Key Vault reads load much of the Azure SDK.
+    gateway = Gateway.start(vertx, config, registry).toCompletionStage().toCompletableFuture()
+        .get(2, TimeUnit.MINUTES);
     gatewayUrl = "http://127.0.0.1:" + gateway.port();
     client = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(256));
   }
