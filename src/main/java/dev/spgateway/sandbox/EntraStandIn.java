@@ -148,7 +148,12 @@ public final class EntraStandIn extends StandInServer {
 
   /** The next {@code count} token requests fail with this status and Entra error, before any check (0: none). */
   public synchronized EntraStandIn failNext(int count, int status, String error, int aadstsCode) {
-    injectedFailure = count > 0 ? new InjectedFailure(count, status, error, aadstsCode) : null;
+    return failNextFor(null, count, status, error, aadstsCode);
+  }
+
+  /** As {@link #failNext}, for the token requests of one client id only (null: any). */
+  public synchronized EntraStandIn failNextFor(String clientId, int count, int status, String error, int aadstsCode) {
+    injectedFailure = count > 0 ? new InjectedFailure(clientId, count, status, error, aadstsCode) : null;
     return this;
   }
 
@@ -192,7 +197,9 @@ public final class EntraStandIn extends StandInServer {
     tokenRequests.incrementAndGet();
     HttpServerRequest req = ctx.request();
     String tenant = ctx.pathParam("tenant");
-    InjectedFailure injected = takeInjectedFailure();
+    String[] basicForInjection = basicCredentials(req);
+    InjectedFailure injected = takeInjectedFailure(
+        basicForInjection != null ? basicForInjection[0] : req.getFormAttribute("client_id"));
     if (injected != null) {
       entraError(ctx, injected.status(), injected.error(), injected.aadstsCode(),
           "Failure injected by the sandbox for a test.");
@@ -397,9 +404,9 @@ public final class EntraStandIn extends StandInServer {
     return generated;
   }
 
-  private synchronized InjectedFailure takeInjectedFailure() {
+  private synchronized InjectedFailure takeInjectedFailure(String clientId) {
     InjectedFailure current = injectedFailure;
-    if (current == null) {
+    if (current == null || (current.clientId() != null && !current.clientId().equals(clientId))) {
       return null;
     }
     injectedFailure = current.remaining() > 1 ? current.once() : null;
@@ -512,9 +519,9 @@ public final class EntraStandIn extends StandInServer {
     StandInHttp.sendJson(ctx, status, JSON, new JsonObject().put("error", error).put("error_description", description));
   }
 
-  private record InjectedFailure(int remaining, int status, String error, int aadstsCode) {
+  private record InjectedFailure(String clientId, int remaining, int status, String error, int aadstsCode) {
     InjectedFailure once() {
-      return new InjectedFailure(remaining - 1, status, error, aadstsCode);
+      return new InjectedFailure(clientId, remaining - 1, status, error, aadstsCode);
     }
   }
 

@@ -52,12 +52,15 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    return start(vertx, configFile, port, adminPort, workDir, entra -> {});
+    return start(vertx, configFile, port, adminPort, workDir, (entra, financeClientId) -> {});
   }
 
-  /** As above; {@code beforeGateway} may tell the Entra ID stand-in to fail before the gateway's first token. */
+  /**
+   * As above; {@code beforeGateway} may tell the Entra ID stand-in to fail before the gateway's first token. It is
+   * given the stand-in and the client id of the sandbox's service principal, {@code finance}.
+   */
   static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
-      java.util.function.Consumer<EntraStandIn> beforeGateway) {
+      java.util.function.BiConsumer<EntraStandIn, String> beforeGateway) {
     String configText = read(configFile);
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
@@ -72,7 +75,7 @@ public final class Sandbox {
         .registerApp(TENANT, financeId, financeSecret, "User.Read.All", "Mail.Send")
         .registerApp(TENANT, vaultReaderId, vaultReaderSecret);
     return entra.start().compose(started -> {
-      beforeGateway.accept(entra);
+      beforeGateway.accept(entra, financeId);
       String issuer = entra.issuer(TENANT);
       String jwks = entra.jwksUrl(TENANT);
       var vault = new KeyVaultStandIn(vertx, new JwksBearerVerifier(vertx, jwks, issuer, KeyVaultStandIn.RESOURCE),
