@@ -14,8 +14,8 @@ import java.util.function.Supplier;
 
 /**
  * Health and metrics, on a port of their own so they can be kept off the network callers use.
- * {@code /health/live}: the process answers. {@code /health/ready}: secrets are loaded, the listener is up, and
- * every (service principal, upstream scope) the routes use can get a token (those that cannot are listed). {@code /metrics}: Prometheus text format. {@code /audit/records}: the audit log, for
+ * {@code /health/live}: the process answers. {@code /health/ready}: secrets are loaded and the
+ * listener is up. {@code /metrics}: Prometheus text format. {@code /audit/records}: the audit log, for
  * audit readers only ({@link AuditApi}).
  */
 public final class AdminServer {
@@ -23,25 +23,28 @@ public final class AdminServer {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier ready;
-  private final Supplier<Map<String, String>> tokenProblems;
   private final AuditConfig audit;
+  private final Supplier<AuditApi.Readers> auditReaders;
+  private final Supplier<Map<String, String>> tokenProblems;
   private HttpServer server;
 
-  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit) {
-    this(vertx, registry, ready, Map::of, audit);
+  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit,
+      Supplier<AuditApi.Readers> auditReaders) {
+    this(vertx, registry, ready, audit, auditReaders, Map::of);
   }
 
   /**
    * @param tokenProblems the (service principal, scope) pairs that cannot get a token now, with why: while there
    *     are any, {@code /health/ready} answers 503 and lists them (the callers of the others are still served)
    */
-  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready,
-      Supplier<Map<String, String>> tokenProblems, AuditConfig audit) {
+  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit,
+      Supplier<AuditApi.Readers> auditReaders, Supplier<Map<String, String>> tokenProblems) {
     this.vertx = vertx;
     this.registry = registry;
     this.ready = ready;
-    this.tokenProblems = tokenProblems;
     this.audit = audit;
+    this.auditReaders = auditReaders;
+    this.tokenProblems = tokenProblems;
   }
 
   public Future<HttpServer> listen(AdminConfig config) {
@@ -58,7 +61,7 @@ public final class AdminServer {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
         .end(registry.scrape()));
-    router.get(AuditApi.PATH).handler(new AuditApi(vertx, audit));
+    router.get(AuditApi.PATH).handler(new AuditApi(vertx, audit, auditReaders));
     return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host())
         .onSuccess(listening -> server = listening);
   }

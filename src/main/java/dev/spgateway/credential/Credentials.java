@@ -51,10 +51,18 @@ public final class Credentials {
   public Credentials keepingUnchanged(Credentials previous) {
     if (previous == null) return this;
     Map<String, ServicePrincipalCredential> merged = new HashMap<>(byName);
+    Map<String, ServicePrincipalConfig> configs = new HashMap<>(principals);
     byName.keySet().forEach(name -> {
       if (sameAs(previous, name)) merged.put(name, previous.byName.get(name));
     });
-    return new Credentials(principals, merged);
+    // A principal removed by a reload stays known, so requests still under way with the old config finish.
+    previous.byName.forEach((name, credential) -> {
+      if (!merged.containsKey(name)) {
+        merged.put(name, credential);
+        configs.put(name, previous.principals.get(name));
+      }
+    });
+    return new Credentials(configs, merged);
   }
 
   /** The Key Vault secrets the principals need read before their credentials can work. */

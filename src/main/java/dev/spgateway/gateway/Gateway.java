@@ -4,6 +4,7 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.spgateway.admin.AdminServer;
 import dev.spgateway.audit.AuditLog;
+import dev.spgateway.audit.AuditRecord;
 import dev.spgateway.audit.AuditWriter;
 import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.credential.Credentials;
@@ -15,14 +16,11 @@ import dev.spgateway.credential.SecretStore;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
-import dev.spgateway.identity.ApiKeyAuthenticator;
-import dev.spgateway.policy.PolicyEngine;
-import dev.spgateway.policy.RoutePolicy;
-import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Upstream;
 import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.RateLimiter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -40,14 +38,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A running gateway: secrets loaded from Key Vault, callers' listener and admin port open. {@link #start}
- * builds every part once; the request path itself is {@link Pipeline}.
+ * builds the long-lived parts once (HTTP clients, token cache, rate-limit store, audit writer, listener) and the
+ * config's {@link Generation}; {@link #reload} swaps in a new generation. The request path itself is {@link Pipeline}.
  */
 public final class Gateway {
 
@@ -60,16 +59,10 @@ public final class Gateway {
   private final int adminPort;
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
-  private final TokenService tokens;
-  private final KeyVaultSecrets secrets;
-  private final CredentialFactory credentials;
+  private final Parts parts;
 
   private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
-      AuditLog audit, List<AutoCloseable> clients, TokenService tokens, KeyVaultSecrets secrets,
-      CredentialFactory credentials) {
-    this.credentials = credentials;
-    this.tokens = tokens;
-    this.secrets = secrets;
+      AuditLog audit, List<AutoCloseable> clients, Parts parts) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.listener = listener;
@@ -77,6 +70,38 @@ public final class Gateway {
     this.adminPort = adminPort;
     this.audit = audit;
     this.clients = clients;
+    this.parts = parts;
+  }
+
+  /**
+   * What a reload needs besides the new config: the long-lived parts, and the config and secrets in force.
+   * {@code current} is read by every request; the rest is touched only by {@link #reload}, one at a time.
+   */
+  private static final class Parts {
+    final AtomicReference<Generation> current;
+    final WebClient tokenClient;
+    final OutboundTrust trust;
+    final PrometheusMeterRegistry registry;
+    final TokenService tokens;
+    final Clock clock;
+    final List<AutoCloseable> clients;
+    GatewayConfig config;
+    /** Every Key Vault secret held, refreshed on keyVault.refresh; null while no principal needs one. */
+    KeyVaultSecrets secrets;
+
+    Parts(AtomicReference<Generation> current, WebClient tokenClient, OutboundTrust trust,
+        PrometheusMeterRegistry registry, TokenService tokens, Clock clock, List<AutoCloseable> clients,
+        GatewayConfig config, KeyVaultSecrets secrets) {
+      this.current = current;
+      this.tokenClient = tokenClient;
+      this.trust = trust;
+      this.registry = registry;
+      this.tokens = tokens;
+      this.clock = clock;
+      this.clients = clients;
+      this.config = config;
+      this.secrets = secrets;
+    }
   }
 
   /** Starts a gateway; fails, naming what to fix, when a secret cannot be read or a port is taken. */
@@ -88,13 +113,13 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
     return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            AuditWriter.open(config.audit(), config.clientIds(), registry)))
+            AuditWriter.open(config.audit(), config.clientIds(), registry), Generation.of(config)))
         .compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
-  private record Resources(OutboundTrust trust, AuditLog audit) {}
+  private record Resources(OutboundTrust trust, AuditLog audit, Generation first) {}
 
-  private record Listening(Pipeline pipeline, HttpServer server) {}
+  private record Listening(Pipeline pipeline, HttpServer server, Parts parts) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources, Clock clock) {
@@ -107,42 +132,40 @@ public final class Gateway {
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
     HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
 
-    RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
+    RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), registry, clock);
+    // The config in force: every request reads it once; a reload replaces it.
+    AtomicReference<Generation> current = new AtomicReference<>(resources.first());
 
     List<AutoCloseable> clients = new ArrayList<>(List.of(tokenClient::close, upstreamClient::close, limiter::close));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
-    AtomicReference<TokenService> tokenService = new AtomicReference<>();
-    AtomicReference<KeyVaultSecrets> vaultSecrets = new AtomicReference<>();
     AtomicBoolean tokensAskedFor = new AtomicBoolean();
-    AdminServer admin = new AdminServer(vertx, registry, () -> ready.get() && tokensAskedFor.get(),
-        () -> tokenService.get() == null ? Map.of() : tokenService.get().unready(), config.audit());
-    Upstreams upstreams = new Upstreams(config.upstreams());
+    AtomicReference<TokenService> tokenService = new AtomicReference<>();
+    AdminServer admin = new AdminServer(vertx, registry, () -> ready.get() && tokensAskedFor.get(), config.audit(),
+        () -> current.get().auditReaders(),
+        () -> tokenService.get() == null ? Map.of() : tokenService.get().unready());
+    Set<String> secretNames = Credentials.keyVaultSecrets(config.servicePrincipals());
     return admin.listen(config.admin())
-        .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry, clock)
-            .compose(secrets -> {
-              if (secrets instanceof KeyVaultSecrets vault) {
-                vaultSecrets.set(vault);
+        .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry, clock)
+            .compose(vault -> {
+              if (vault != null) {
                 vault.refreshEvery(config.keyVault().refresh());
                 clients.add(vault::close);
               }
               TokenService tokens = new TokenService(vertx, Credentials.create(vertx, tokenClient,
-                  config.entra().authority(), config.servicePrincipals(), secrets, clock), config.entra().tokens(),
-                  registry, clock);
+                  config.entra().authority(), config.servicePrincipals(), store(vault), clock),
+                  config.entra().tokens(), registry, clock);
               tokenService.set(tokens);
               // Every token the routes need, asked for at start (callers arriving meanwhile share those requests):
               // a principal that cannot get one is named in the log and in /health/ready, and the others serve.
-              tokens.warmUp(tokenKeys(config, upstreams)).onComplete(done -> tokensAskedFor.set(true));
-              return Future.succeededFuture(tokens);
-            })
-            .compose(tokens -> {
-              RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
-              Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
-                  new BatchJudge(policy, config.batch(), config.upstreams()), upstreams, limiter,
-                  tokens, new Forwarder(upstreamClient), resources.audit(), registry);
+              tokens.warmUp(tokenKeys(config, resources.first().upstreams()))
+                  .onComplete(done -> tokensAskedFor.set(true));
+              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, clock, clients, config, vault);
+              Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
+                  resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
                   .listen(config.listener().port(), config.listener().host())
-                  .map(server -> new Listening(pipeline, server));
+                  .map(server -> new Listening(pipeline, server, parts));
             })
             .map(listening -> {
               HttpServer listener = listening.server();
@@ -150,16 +173,14 @@ public final class Gateway {
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
               return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
-                  resources.audit(), clients, tokenService.get(), vaultSecrets.get(),
-                  principals -> Credentials.create(vertx, tokenClient, config.entra().authority(), principals,
-                      vaultSecrets.get() == null ? (SecretStore) noVault() : vaultSecrets.get(), clock));
+                  resources.audit(), clients, listening.parts());
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
   }
 
-  /** Service principal → the scopes of the upstreams its routes reach. */
+  /** Service principal → the scopes of the upstreams its routes reach: the tokens asked for at start. */
   static Map<String, Set<String>> tokenKeys(GatewayConfig config, Upstreams upstreams) {
     Map<String, Set<String>> keys = new TreeMap<>();
     config.routes().values().forEach(routes -> routes.forEach(route -> {
@@ -169,22 +190,20 @@ public final class Gateway {
     return keys;
   }
 
-  private static SecretStore noVault() {
+  private static SecretStore store(KeyVaultSecrets vault) {
+    if (vault != null) return vault;
     return name -> {
-      throw new IllegalStateException("no secret '" + name + "': no service principal read one from Key Vault at start");
+      throw new IllegalStateException("no secret '" + name + "': no service principal reads one from Key Vault");
     };
   }
 
-  /** Builds credentials from a {@code servicePrincipals} slice, with the gateway's token client and secrets. */
-  private interface CredentialFactory {
-    Credentials create(Map<String, ServicePrincipalConfig> principals);
-  }
-
-  /** Every secret and certificate the config names, read from Key Vault, then refreshed on a schedule. */
-  private static Future<SecretStore> loadSecrets(Vertx vertx, GatewayConfig config, WebClient tokenClient,
-      OutboundTrust trust, PrometheusMeterRegistry registry, Clock clock) {
-    Set<String> names = Credentials.keyVaultSecrets(config.servicePrincipals());
-    if (names.isEmpty()) return Future.succeededFuture(noVault());
+  /**
+   * The named secrets and certificates, read from Key Vault into a store that refreshes them; null when none are
+   * named.
+   */
+  private static Future<KeyVaultSecrets> loadSecrets(Vertx vertx, GatewayConfig config, Set<String> names,
+      WebClient tokenClient, OutboundTrust trust, PrometheusMeterRegistry registry, Clock clock) {
+    if (names.isEmpty()) return Future.succeededFuture();
     KeyVaultConfig vault = config.keyVault();
     var credential = vaultCredential(vertx, vault,
         new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()), config);
@@ -192,8 +211,70 @@ public final class Gateway {
     return vertx.executeBlocking(() -> KeyVaultClients.secretClient(vault.url(), credential, trust.sslContext(),
             vault.clientSettings()), false)
         .compose(client -> KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry, clock,
-            vault.expiryWarning()))
-        .map(SecretStore.class::cast);
+            vault.expiryWarning()));
+  }
+
+  /**
+   * Puts {@code next} in force between two requests: requests under way finish under the config they started
+   * with. A new service principal's secret is read from Key Vault first; the token cache, budgets spent,
+   * audit writer, concurrency slots and HTTP clients carry on. Fails with {@link ReloadRefused}, changing
+   * nothing, when {@code next} changes something that only a restart can, or a new secret cannot be read. Call
+   * one at a time, from a Vert.x context.
+   *
+   * @return what changed, in a few words, for the log line
+   */
+  public Future<String> reload(GatewayConfig next, String sha256, String trigger) {
+    GatewayConfig running = parts.config;
+    List<String> restartOnly = ConfigDiff.restartOnly(running, next);
+    if (!restartOnly.isEmpty()) {
+      return Future.failedFuture(new ReloadRefused(ReloadRefused.RESTART_REQUIRED, String.join(", ", restartOnly)
+          + " cannot change while the gateway runs; restart it to apply the new config"));
+    }
+    // A new service principal's secret or certificate is read into the store (refreshed with the others), and its
+    // credential built, before anything changes; unchanged principals keep theirs, with the version in use.
+    Set<String> names = Credentials.keyVaultSecrets(next.servicePrincipals());
+    KeyVaultSecrets held = parts.secrets;
+    Future<KeyVaultSecrets> loaded = names.isEmpty() ? Future.succeededFuture(held)
+        : held != null ? held.ensure(names).map(held)
+        : loadSecrets(vertx, next, names, parts.tokenClient, parts.trust, parts.registry, parts.clock)
+            .onSuccess(vault -> {
+              vault.refreshEvery(next.keyVault().refresh());
+              parts.clients.add(vault::close);
+            });
+    return vertx.executeBlocking(() -> Generation.of(next), false)
+        .compose(generation -> loaded
+            .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
+            .map(vault -> {
+              Credentials credentials = Credentials.create(vertx, parts.tokenClient, next.entra().authority(),
+                  next.servicePrincipals(), store(vault), parts.clock).keepingUnchanged(parts.tokens.credentials());
+              // Credentials first, so the first request of the new generation finds its service principals.
+              parts.tokens.update(credentials);
+              parts.tokens.warmUp(tokenKeys(next, generation.upstreams()));
+              audit.clientIds(next.clientIds());
+              parts.current.set(generation);
+              parts.config = next;
+              parts.secrets = vault;
+              String summary = ConfigDiff.describe(running, next);
+              audit.append(AuditRecord.configReloaded(java.time.Instant.now(), sha256, trigger, summary));
+              return summary;
+            }));
+  }
+
+  /** A reload that changed nothing: the message says why and what to do. */
+  public static final class ReloadRefused extends RuntimeException {
+    public static final String RESTART_REQUIRED = "restart-required";
+    public static final String FAILED = "failed";
+    private final String outcome;
+
+    ReloadRefused(String outcome, String message) {
+      super(message, null, false, false);
+      this.outcome = outcome;
+    }
+
+    /** {@value #RESTART_REQUIRED} or {@value #FAILED}. */
+    public String outcome() {
+      return outcome;
+    }
   }
 
   /**
@@ -210,41 +291,22 @@ public final class Gateway {
         reader, credential.secret(), scope, config.entra().tokens().requestTimeout()));
   }
 
-  /**
-   * For a config reload, before the swap: reads from Key Vault the secrets and certificates that principals new in
-   * {@code principals} need, and builds every principal's credential. Nothing in use changes; apply the result with
-   * {@link #swapCredentials}. Fails, naming each secret, when one cannot be read (the old config stays), or when
-   * the new config needs Key Vault and the gateway started without it (a restart is needed).
-   */
-  public Future<Credentials> loadCredentials(Map<String, ServicePrincipalConfig> principals) {
-    Set<String> names = Credentials.keyVaultSecrets(principals);
-    if (!names.isEmpty() && secrets == null) {
-      return Future.failedFuture(new IllegalStateException("service principals now read secrets from Key Vault, "
-          + "which this gateway did not use at start: restart it to apply keyVault"));
-    }
-    Future<Void> read = names.isEmpty() ? Future.succeededFuture() : secrets.ensure(names);
-    return read.map(done -> credentials.create(principals).keepingUnchanged(tokens.credentials()));
-  }
-
-  /**
-   * Swaps in credentials from {@link #loadCredentials}: unchanged principals keep their cached tokens, changed or
-   * removed ones drop theirs; then asks for the tokens the new routes use, so readiness reflects the new config.
-   *
-   * @param tokenKeys service principal → the scopes of the upstreams its routes reach
-   */
-  public Future<Void> swapCredentials(Credentials next, Map<String, ? extends java.util.Collection<String>> tokenKeys) {
-    tokens.update(next);
-    return tokens.warmUp(tokenKeys);
+  Vertx vertx() {
+    return vertx;
   }
 
   /** The token service, for tests that wait for its background requests. */
   TokenService tokens() {
-    return tokens;
+    return parts.tokens;
   }
 
   /** What the {@code keyVault.refresh} timer does, for tests that rotate a secret without waiting an hour. */
   Future<Void> refreshSecrets() {
-    return secrets == null ? Future.succeededFuture() : secrets.refreshAll();
+    return parts.secrets == null ? Future.succeededFuture() : parts.secrets.refreshAll();
+  }
+
+  MeterRegistry registry() {
+    return parts.registry;
   }
 
   public int port() {

@@ -233,7 +233,7 @@ class CredentialsGatewayTest {
   @Test
   void everyKindOfCredentialGetsATokenTheUpstreamAcceptsAndAWrongCertificateIsRefusedWithItsAadstsCode()
       throws Exception {
-    Files.writeString(tokenFile, federatedToken(clock.instant().plus(Duration.ofHours(1))));
+    freshPodToken();
     Map<String, String> clientIds = Map.of("finance", FINANCE_ID, "reports", REPORTS_ID, "pods", PODS_ID,
         "node", NODE_ID);
     clientIds.forEach((principal, clientId) -> {
@@ -269,7 +269,7 @@ class CredentialsGatewayTest {
 
   @Test
   void aFederatedTokenFileReplacedMidRunIsUsedForTheNextToken() throws Exception {
-    Files.writeString(tokenFile, federatedToken(clock.instant().plus(Duration.ofHours(1))));
+    freshPodToken();
     assertThat(call("/graph-pods/v1.0/users/" + userId).statusCode()).isEqualTo(200);
     double refusedBefore = requests("pods", "invalid_client");
     // The kubelet projects a fresh token before the old one expires; then the old one expires at Entra.
@@ -456,22 +456,20 @@ class CredentialsGatewayTest {
   }
 
   @Test
-  void aReloadLoadsANewPrincipalsSecretBeforeTheSwap() {
-    var current = new ConfigLoader(values::get).parse("credentials-test.yaml", CONFIG);
-    var principals = new java.util.HashMap<>(current.servicePrincipals());
-    principals.put("newcomer", new dev.spgateway.credential.ServicePrincipalConfig(TENANT, NEWCOMER_ID,
-        new dev.spgateway.credential.SecretReference("newcomer-secret")));
+  void aReloadReadsANewPrincipalsSecretFirstAndKeepsTheOthersTokens() {
+    String before = await(gateway.tokens().token("desk", GRAPH_SCOPE)).value();
+    String next = CONFIG.replace("\nupstreams:\n", "\n  newcomer: { tenant: " + TENANT + ", clientId: " + NEWCOMER_ID
+        + ", secret: { keyVault: newcomer-secret } }\nupstreams:\n");
+    var config = new ConfigLoader(values::get).parse("credentials-test.yaml", next);
 
-    var loaded = await(gateway.loadCredentials(principals));
-    assertThat(vault.reads("newcomer-secret")).as("read before the swap").isEqualTo(1);
-    assertThat(loaded.names()).contains("newcomer");
-    await(gateway.swapCredentials(loaded, Map.of("newcomer", java.util.Set.of(GRAPH_SCOPE))));
+    await(gateway.reload(config, "0".repeat(64), "test"));
+
+    assertThat(vault.reads("newcomer-secret")).as("read during the reload").isEqualTo(1);
     assertThat(await(gateway.tokens().token("newcomer", GRAPH_SCOPE)).value()).isNotBlank();
-    assertThat(await(gateway.tokens().token("finance", GRAPH_SCOPE)).value()).as("others unchanged").isNotBlank();
+    assertThat(await(gateway.tokens().token("desk", GRAPH_SCOPE)).value()).as("unchanged: still cached").isEqualTo(before);
 
-    principals.put("ghost", new dev.spgateway.credential.ServicePrincipalConfig(TENANT, NEWCOMER_ID,
-        new dev.spgateway.credential.SecretReference("no-such-secret")));
-    Throwable refused = dev.spgateway.testing.Await.awaitFailure(gateway.loadCredentials(principals));
+    var broken = new ConfigLoader(values::get).parse("credentials-test.yaml", next.replace("newcomer-secret", "no-such-secret"));
+    Throwable refused = dev.spgateway.testing.Await.awaitFailure(gateway.reload(broken, "1".repeat(64), "test"));
     assertThat(refused.getMessage()).contains("'no-such-secret'", "not found");
   }
 
@@ -502,6 +500,18 @@ class CredentialsGatewayTest {
 
   private static JsonObject claims(String jwt) {
     return new JsonObject(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
+  }
+
+  /**
+   * A token file valid for an hour, and the pod principal's token asked for with it: other tests move the clock
+   * by hours, so the file left by an earlier one may have expired and put the principal in a back-off (at most
+   * 2 min), which a caller's call ends with one background request.
+   */
+  private void freshPodToken() throws Exception {
+    Files.writeString(tokenFile, federatedToken(clock.instant().plus(Duration.ofHours(1))));
+    clock.advance(Duration.ofMinutes(2).plusSeconds(1));
+    call("/graph-pods/v1.0/users/" + userId);
+    await(gateway.tokens().pendingRefresh("pods", GRAPH_SCOPE));
   }
 
   /** What AKS projects into the pod: a JWT of the cluster's issuer about the pod's service account. */

@@ -28,7 +28,7 @@ class SandboxTest {
   int port;
 
   @BeforeAll
-  void start(@TempDir Path dir) {
+  void start(@TempDir Path dir) throws Exception {
     vertx = Vertx.vertx();
     sandbox = started(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir));
     client = WebClient.create(vertx);
@@ -65,7 +65,7 @@ class SandboxTest {
   @Test
   void entraRefusingTheSecretAtStartIsA502NamingItsCodeAndReadinessSaysWhich(@TempDir Path dir) {
     // A sandbox of its own whose Entra ID refuses the secret from the first token request on (both scopes).
-    Sandbox fresh = started(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir,
+    Sandbox fresh = started(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir, false,
         (entra, finance) -> entra.failNextFor(finance, 2, 401, "invalid_client", 7000215)));
     try {
       var refused = get(fresh, "/crm/api/data/v9.2/WhoAmI");
