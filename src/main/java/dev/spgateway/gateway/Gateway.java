@@ -16,6 +16,7 @@ import dev.spgateway.credential.SecretStore;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
+import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Upstream;
 import dev.spgateway.proxy.Upstreams;
@@ -85,13 +86,15 @@ public final class Gateway {
     final TokenService tokens;
     final Clock clock;
     final List<AutoCloseable> clients;
+    /** The accepted tenants' signing keys (restart-only settings), shared by every generation; or null. */
+    final EntraSigningKeys entraKeys;
     GatewayConfig config;
     /** Every Key Vault secret held, refreshed on keyVault.refresh; null while no principal needs one. */
     KeyVaultSecrets secrets;
 
     Parts(AtomicReference<Generation> current, WebClient tokenClient, OutboundTrust trust,
         PrometheusMeterRegistry registry, TokenService tokens, Clock clock, List<AutoCloseable> clients,
-        GatewayConfig config, KeyVaultSecrets secrets) {
+        EntraSigningKeys entraKeys, GatewayConfig config, KeyVaultSecrets secrets) {
       this.current = current;
       this.tokenClient = tokenClient;
       this.trust = trust;
@@ -99,6 +102,7 @@ public final class Gateway {
       this.tokens = tokens;
       this.clock = clock;
       this.clients = clients;
+      this.entraKeys = entraKeys;
       this.config = config;
       this.secrets = secrets;
     }
@@ -112,21 +116,33 @@ public final class Gateway {
   /** As {@link #start(Vertx, GatewayConfig, PrometheusMeterRegistry)}, with budgets kept by {@code clock}. */
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
-    return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            AuditWriter.open(config.audit(), config.clientIds(), registry), Generation.of(config)))
-        .compose(resources -> start(vertx, config, registry, resources, clock));
+    return vertx.executeBlocking(() -> {
+      OutboundTrust trust = OutboundTrust.read(config.tls());
+      WebClient entraClient = config.identity().entra() == null ? null : WebClient.create(vertx, outboundOptions(trust));
+      EntraSigningKeys entraKeys = entraClient == null ? null : new EntraSigningKeys(vertx, entraClient,
+          config.entra().authority(), config.identity().entra().tenants(), clock);
+      return new Resources(trust, AuditWriter.open(config.audit(), config.clientIds(), registry), entraClient,
+          entraKeys, Generation.of(config, entraKeys));
+    }).compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
-  private record Resources(OutboundTrust trust, AuditLog audit, Generation first) {}
+  /** {@code entraKeys}: callers' Entra ID tokens are checked against them (identity.entra), or null. */
+  private record Resources(OutboundTrust trust, AuditLog audit, WebClient entraClient, EntraSigningKeys entraKeys,
+      Generation first) {}
+
+  /** For calls to Entra ID: no redirects followed, the operator's extra trust. */
+  private static WebClientOptions outboundOptions(OutboundTrust trust) {
+    WebClientOptions options = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
+    trust.vertxOptions().ifPresent(options::setTrustOptions);
+    return options;
+  }
 
   private record Listening(Pipeline pipeline, HttpServer server, Parts parts) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources, Clock clock) {
     OutboundTrust trust = resources.trust();
-    WebClientOptions tokenClientOptions = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
-    trust.vertxOptions().ifPresent(tokenClientOptions::setTrustOptions);
-    WebClient tokenClient = WebClient.create(vertx, tokenClientOptions);
+    WebClient tokenClient = WebClient.create(vertx, outboundOptions(trust));
 
     HttpClientOptions upstreamOptions = new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false);
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
@@ -146,6 +162,7 @@ public final class Gateway {
     Set<String> secretNames = Credentials.keyVaultSecrets(config.servicePrincipals());
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry, clock)
+            .compose(vault -> callerTokenKeys(resources, clients).map(vault))
             .compose(vault -> {
               if (vault != null) {
                 vault.refreshEvery(config.keyVault().refresh());
@@ -159,7 +176,8 @@ public final class Gateway {
               // a principal that cannot get one is named in the log and in /health/ready, and the others serve.
               tokens.warmUp(tokenKeys(config, resources.first().upstreams()))
                   .onComplete(done -> tokensAskedFor.set(true));
-              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, clock, clients, config, vault);
+              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, clock, clients,
+                  resources.entraKeys(), config, vault);
               Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
                   resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
@@ -188,6 +206,17 @@ public final class Gateway {
       if (upstream != null && route.as() != null) keys.computeIfAbsent(route.as(), sp -> new TreeSet<>()).add(upstream.scope());
     }));
     return keys;
+  }
+
+  /**
+   * Callers' Entra ID tokens, when identity.entra asks for them: the accepted tenants' signing keys are fetched
+   * now (a failure is logged and retried every minute; API keys work meanwhile, tokens get 503).
+   */
+  private static Future<Void> callerTokenKeys(Resources resources, List<AutoCloseable> clients) {
+    if (resources.entraKeys() == null) return Future.succeededFuture();
+    clients.add(resources.entraKeys()::close);
+    clients.add(resources.entraClient()::close);
+    return resources.entraKeys().start();
   }
 
   private static SecretStore store(KeyVaultSecrets vault) {
@@ -241,7 +270,7 @@ public final class Gateway {
               vault.refreshEvery(next.keyVault().refresh());
               parts.clients.add(vault::close);
             });
-    return vertx.executeBlocking(() -> Generation.of(next), false)
+    return vertx.executeBlocking(() -> Generation.of(next, parts.entraKeys), false)
         .compose(generation -> loaded
             .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
             .map(vault -> {

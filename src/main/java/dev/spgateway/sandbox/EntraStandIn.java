@@ -34,7 +34,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Entra ID (v2) token endpoint for the client-credentials grant, with its discovery document and
- * JWKS: tokens are RS256 JWTs shaped like Entra's app-only tokens, errors carry Entra's AADSTS codes.
+ * JWKS: tokens are RS256 JWTs shaped like Entra's app-only tokens, errors carry Entra's AADSTS codes. Also an
+ * endpoint shaped like the Azure Instance Metadata Service's managed identity endpoint
+ * ({@code GET /metadata/identity/oauth2/token?resource=...} with {@code Metadata: true}), so code written for a
+ * managed identity gets tokens from it (azure-identity: {@code AZURE_POD_IDENTITY_AUTHORITY_HOST}).
  */
 public final class EntraStandIn extends StandInServer {
 
@@ -55,6 +58,10 @@ public final class EntraStandIn extends StandInServer {
   private final Set<String> tenants = ConcurrentHashMap.newKeySet();
   private final List<SigningKey> publishedKeys = new CopyOnWriteArrayList<>();
   private final AtomicInteger tokenRequests = new AtomicInteger();
+  private final AtomicInteger jwksRequests = new AtomicInteger();
+  /** The managed identity IMDS answers for when a request names no client id. */
+  private volatile String defaultManagedIdentity;
+  private volatile boolean jwksDown;
   private volatile SigningKey signingKey;
   private volatile Duration tokenLifetime = DEFAULT_TOKEN_LIFETIME;
   private volatile Clock clock = Clock.systemUTC();
@@ -75,6 +82,16 @@ public final class EntraStandIn extends StandInServer {
     App app = new App(clientId, StandInHttp.newGuid(), List.of(roles));
     if (clientSecret != null) app.secrets.add(clientSecret);
     apps.put(tenant + "/" + clientId, app);
+    return this;
+  }
+
+  /**
+   * The managed identity the IMDS-shaped endpoint hands out tokens for when a request names no client id (a
+   * system-assigned identity, or the only user-assigned one): its client id, and the app roles its tokens carry.
+   */
+  public EntraStandIn managedIdentity(String tenant, String clientId, String... roles) {
+    registerManagedIdentity(tenant, clientId, roles);
+    defaultManagedIdentity = clientId;
     return this;
   }
 
@@ -133,6 +150,60 @@ public final class EntraStandIn extends StandInServer {
     App app = apps.get(tenant + "/" + clientId);
     if (app == null) throw new IllegalArgumentException("no app " + clientId + " in tenant " + tenant);
     return app;
+  }
+
+  /** The object id of a registered app's service principal (the {@code oid} of its tokens). */
+  public String objectId(String tenant, String clientId) {
+    App app = apps.get(tenant + "/" + clientId);
+    if (app == null) throw new IllegalArgumentException("no app " + clientId + " in " + tenant);
+    return app.objectId();
+  }
+
+  /** The object id of the managed identity registered with {@link #managedIdentity}. */
+  public String managedIdentityObjectId() {
+    return managedIdentities.get(defaultManagedIdentity).app().objectId();
+  }
+
+  /** While down, the JWKS answers 503, as during an outage. */
+  public EntraStandIn jwksDown(boolean down) {
+    this.jwksDown = down;
+    return this;
+  }
+
+  /** JWKS requests received, answered or not. */
+  public int jwksRequests() {
+    return jwksRequests.get();
+  }
+
+  /** The key id new tokens are signed with. */
+  public String currentKid() {
+    return signingKey.kid();
+  }
+
+  /** Stops publishing every key but the current one: tokens signed with the others no longer verify. */
+  public EntraStandIn retireOldKeys() {
+    publishedKeys.removeIf(key -> key != signingKey);
+    return this;
+  }
+
+  /**
+   * Signs any header and claims with the current key, for tests that need tokens Entra would never issue
+   * (wrong issuer, no azp, a foreign algorithm name in the header...).
+   */
+  public String sign(JsonObject header, JsonObject claims) {
+    return signingKey.sign(header, claims);
+  }
+
+  /** The claims of an app-only v2 token as this stand-in mints them, to start a hand-made token from. */
+  public JsonObject appTokenClaims(String tenant, String clientId, String audience) {
+    App app = apps.get(tenant + "/" + clientId);
+    if (app == null) throw new IllegalArgumentException("no app " + clientId + " in " + tenant);
+    return claims(tenant, app, audience, tokenLifetime.toSeconds());
+  }
+
+  /** The public key new tokens are signed with, as a JWK (for tests that misuse it). */
+  public JsonObject currentJwk() {
+    return signingKey.jwk();
   }
 
   public EntraStandIn tokenLifetime(Duration lifetime) {
@@ -290,6 +361,10 @@ public final class EntraStandIn extends StandInServer {
   }
 
   private String mint(String tenant, App app, String audience, long lifetimeSeconds) {
+    return signingKey.sign(claims(tenant, app, audience, lifetimeSeconds));
+  }
+
+  private JsonObject claims(String tenant, App app, String audience, long lifetimeSeconds) {
     long now = clock.instant().getEpochSecond();
     JsonObject claims = new JsonObject()
         .put("aud", audience)
@@ -311,10 +386,15 @@ public final class EntraStandIn extends StandInServer {
     if (!app.roles().isEmpty()) {
       claims.put("roles", new JsonArray(app.roles())); // Entra leaves the claim out when none are granted
     }
-    return signingKey.sign(claims);
+    return claims;
   }
 
   private void keys(RoutingContext ctx) {
+    jwksRequests.incrementAndGet();
+    if (jwksDown) {
+      ctx.response().setStatusCode(503).end();
+      return;
+    }
     String tenant = ctx.pathParam("tenant");
     if (!knownTenant(ctx, tenant)) {
       return;
@@ -496,7 +576,8 @@ public final class EntraStandIn extends StandInServer {
       imdsError(ctx, 400, "invalid_request", "Required query variable 'resource' is missing");
       return;
     }
-    ManagedIdentity identity = managedIdentities.get(String.valueOf(req.getParam("client_id")));
+    String clientId = req.getParam("client_id");
+    ManagedIdentity identity = managedIdentities.get(String.valueOf(clientId != null ? clientId : defaultManagedIdentity));
     if (identity == null) {
       imdsError(ctx, 400, "invalid_request", "Identity not found");
       return;
@@ -504,7 +585,7 @@ public final class EntraStandIn extends StandInServer {
     long lifetime = tokenLifetime.toSeconds();
     long now = clock.instant().getEpochSecond();
     JsonObject body = new JsonObject()
-        .put("access_token", mint(identity.tenant(), identity.app(), resource.replaceAll("/+$", ""), lifetime))
+        .put("access_token", mint(identity.tenant(), identity.app(), audience(resource), lifetime))
         .put("client_id", identity.app().clientId())
         .put("expires_in", Long.toString(lifetime))
         .put("expires_on", Long.toString(now + lifetime))
@@ -513,6 +594,12 @@ public final class EntraStandIn extends StandInServer {
         .put("resource", resource)
         .put("token_type", "Bearer");
     StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
+  /** IMDS takes a resource; a scope's {@code /.default} and trailing slashes are not part of the audience. */
+  private static String audience(String resource) {
+    String audience = resource.endsWith("/.default") ? resource.substring(0, resource.length() - 9) : resource;
+    return audience.replaceAll("/+$", "");
   }
 
   private static void imdsError(RoutingContext ctx, int status, String error, String description) {
@@ -539,7 +626,10 @@ public final class EntraStandIn extends StandInServer {
     }
 
     String sign(JsonObject claims) {
-      JsonObject header = new JsonObject().put("typ", "JWT").put("alg", "RS256").put("kid", kid);
+      return sign(new JsonObject().put("typ", "JWT").put("alg", "RS256").put("kid", kid), claims);
+    }
+
+    String sign(JsonObject header, JsonObject claims) {
       String signingInput = BASE64URL.encodeToString(bytes(header.encode())) + "."
           + BASE64URL.encodeToString(bytes(claims.encode()));
       try {

@@ -66,7 +66,7 @@ class SandboxTest {
   void entraRefusingTheSecretAtStartIsA502NamingItsCodeAndReadinessSaysWhich(@TempDir Path dir) {
     // A sandbox of its own whose Entra ID refuses the secret from the first token request on (both scopes).
     Sandbox fresh = started(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir, false,
-        (entra, finance) -> entra.failNextFor(finance, 2, 401, "invalid_client", 7000215)));
+        java.time.Clock.systemUTC(), (entra, finance) -> entra.failNextFor(finance, 2, 401, "invalid_client", 7000215)));
     try {
       var refused = get(fresh, "/crm/api/data/v9.2/WhoAmI");
       assertThat(refused.statusCode()).isEqualTo(502);
