@@ -245,7 +245,7 @@ class CredentialsGatewayTest {
     // The stranger signs its assertion with a key whose certificate was never uploaded to its app registration.
     var refused = call("/graph-stranger/v1.0/users/" + userId);
     assertThat(refused.statusCode()).isEqualTo(502);
-    assertThat(refused.bodyAsJsonObject().getString("detail")).contains("'stranger'", "invalid_client", "AADSTS700027");
+    assertThat(refused.bodyAsJsonObject().getString("type")).isEqualTo("urn:sp-gateway:problem:token-request-failed");
 
     // The gateway started all the same; readiness names the one (principal, scope) that cannot get a token.
     var ready = await(client.get(gateway.adminPort(), "127.0.0.1", "/health/ready").send());
@@ -396,7 +396,7 @@ class CredentialsGatewayTest {
       assertThat(call.result().getHeader("WWW-Authenticate")).isNull();
       JsonObject problem = call.result().bodyAsJsonObject();
       assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:upstream-rejected-token");
-      assertThat(problem.getString("detail")).contains("'desk'");
+      assertThat(problem.getString("detail")).contains("refused the token").doesNotContain("desk");
     }
   }
 
