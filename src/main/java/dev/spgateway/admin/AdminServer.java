@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -24,24 +25,38 @@ public final class AdminServer {
   private final BooleanSupplier ready;
   private final AuditConfig audit;
   private final Supplier<AuditApi.Readers> auditReaders;
+  private final Supplier<Map<String, String>> tokenProblems;
   private HttpServer server;
 
   public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit,
       Supplier<AuditApi.Readers> auditReaders) {
+    this(vertx, registry, ready, audit, auditReaders, Map::of);
+  }
+
+  /**
+   * @param tokenProblems the (service principal, scope) pairs that cannot get a token now, with why: while there
+   *     are any, {@code /health/ready} answers 503 and lists them (the callers of the others are still served)
+   */
+  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit,
+      Supplier<AuditApi.Readers> auditReaders, Supplier<Map<String, String>> tokenProblems) {
     this.vertx = vertx;
     this.registry = registry;
     this.ready = ready;
     this.audit = audit;
     this.auditReaders = auditReaders;
+    this.tokenProblems = tokenProblems;
   }
 
   public Future<HttpServer> listen(AdminConfig config) {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(ctx -> {
-      boolean up = ready.getAsBoolean();
+      Map<String, String> problems = tokenProblems.get();
+      boolean up = ready.getAsBoolean() && problems.isEmpty();
       ctx.response().setStatusCode(up ? 200 : 503);
-      ctx.json(new JsonObject().put("status", up ? "UP" : "DOWN"));
+      JsonObject body = new JsonObject().put("status", up ? "UP" : "DOWN");
+      if (!problems.isEmpty()) body.put("tokens", new JsonObject(Map.copyOf(problems)));
+      ctx.json(body);
     });
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")

@@ -41,13 +41,15 @@ final class ConfigValidator {
     }
     config.entra().check("entra", problems);
     trustFiles();
-    if (config.keyVault() == null && !config.servicePrincipals().isEmpty()) {
-      problems.add("keyVault", "missing; service principal secrets are read from Key Vault: add keyVault: { url: https://NAME.vault.azure.net }");
+    boolean vaultNeeded = config.servicePrincipals().values().stream()
+        .anyMatch(sp -> sp != null && sp.keyVaultSecret().isPresent());
+    if (config.keyVault() == null && vaultNeeded) {
+      problems.add("keyVault", "missing; service principal secrets and certificates are read from Key Vault: add keyVault: { url: https://NAME.vault.azure.net }");
     }
     config.servicePrincipals().forEach((name, sp) -> {
       String path = field("servicePrincipals", name);
       Checks.name(path, name, problems);
-      if (sp == null) problems.add(path, "is empty; give tenant, clientId and secret");
+      if (sp == null) problems.add(path, "is empty; give tenant, clientId and one of secret, certificate, federated, managedIdentity");
       else sp.check(path, problems);
     });
     if (config.upstreams().isEmpty()) {

@@ -3,7 +3,10 @@ package dev.spgateway.credential;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.core.exception.ClientAuthenticationException;
+import com.azure.core.http.policy.ExponentialBackoff;
 import com.azure.core.http.policy.ExponentialBackoffOptions;
+import com.azure.core.http.policy.RequestRetryCondition;
 import com.azure.core.http.policy.HttpLogDetailLevel;
 import com.azure.core.http.policy.HttpLogOptions;
 import com.azure.core.http.policy.RetryOptions;
@@ -14,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLContext;
 
 /** Builds the official Key Vault secrets client the way the gateway needs it. */
@@ -68,7 +72,7 @@ public final class KeyVaultClients {
         .vaultUrl(vaultUrl.toString())
         .credential(credential)
         .httpClient(httpClient)
-        .retryOptions(new RetryOptions(backoff))
+        .retryOptions(new RetryOptions(backoff).setShouldRetryCondition(retryUnlessRefused(backoff)))
         // Explicit, so AZURE_HTTP_LOG_DETAIL_LEVEL=body in the environment cannot log secret values.
         .httpLogOptions(new HttpLogOptions().setLogLevel(HttpLogDetailLevel.NONE));
     if (!isAzureKeyVaultHost(vaultUrl)) {
@@ -76,6 +80,24 @@ public final class KeyVaultClients {
       builder.disableChallengeResourceVerification();
     }
     return builder.buildAsyncClient();
+  }
+
+  /**
+   * The SDK's own retry rule, except that a vault token Entra ID refused (a wrong secret for the gateway's identity)
+   * is not asked for again: retrying cannot fix it, and it multiplied the start's failure lines.
+   */
+  private static Predicate<RequestRetryCondition> retryUnlessRefused(ExponentialBackoffOptions backoff) {
+    ExponentialBackoff sdkRule = new ExponentialBackoff(backoff);
+    return condition -> !refusedCredential(condition.getThrowable()) && sdkRule.shouldRetryCondition(condition);
+  }
+
+  private static boolean refusedCredential(Throwable error) {
+    boolean authentication = false;
+    for (Throwable current = error; current != null && current.getCause() != current; current = current.getCause()) {
+      if (current instanceof TokenException token) return !token.retryable();
+      if (current instanceof ClientAuthenticationException) authentication = true;
+    }
+    return authentication;
   }
 
   static boolean isAzureKeyVaultHost(URI vaultUrl) {

@@ -17,9 +17,17 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
+import io.vertx.core.Promise;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -30,11 +38,21 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import javax.net.ssl.SSLException;
 
-/** The service principals' secrets, read from Key Vault once at start and then held in memory. */
+/**
+ * The service principals' secrets (client secrets, certificates' PKCS#12 or PEM), read from Key Vault at start, held
+ * in memory, and read again: on a schedule ({@link #refreshEvery}, one read per secret, never two at once) and at once
+ * when Entra ID refuses one ({@link #reread}, at most once a minute per secret). A new version is logged by its version
+ * id, never its value. When the vault cannot be read during a refresh, the versions held stay in use; the outage is
+ * logged once and every failed read is counted in {@link #READS_METER}.
+ */
 public final class KeyVaultSecrets implements SecretStore {
 
   /** Counter of reads, tagged {@code secret} and {@code outcome}. */
   public static final String READS_METER = "gateway.keyvault.reads";
+  /** A secret Entra ID refused is read again at once, but no more often than this. */
+  public static final Duration REREAD_INTERVAL = Duration.ofMinutes(1);
+
+  private static final Logger LOG = LoggerFactory.getLogger(KeyVaultSecrets.class);
 
   /** How one read went; the tag value of {@link #READS_METER}'s {@code outcome}. */
   public enum ReadOutcome {
@@ -45,10 +63,37 @@ public final class KeyVaultSecrets implements SecretStore {
     }
   }
 
-  private final Map<String, String> values;
+  private final Vertx vertx;
+  private final Context context;
+  private final SecretAsyncClient client;
+  private final String vaultUrl;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final Duration expiryWarning;
+  private final Map<String, SecretVersion> held = new ConcurrentHashMap<>();
+  /** The read under way per secret: a second asker shares it. */
+  private final Map<String, Future<SecretVersion>> reading = new ConcurrentHashMap<>();
+  private final Map<String, Instant> lastReread = new ConcurrentHashMap<>();
+  /** name@version of the secrets already warned about, so each version's warning is one line. */
+  private final Set<String> warned = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean vaultFailing = new AtomicBoolean();
+  private volatile long timer = -1;
 
-  private KeyVaultSecrets(Map<String, String> values) {
-    this.values = Map.copyOf(values);
+  private KeyVaultSecrets(Vertx vertx, SecretAsyncClient client, String vaultUrl, MeterRegistry registry, Clock clock,
+      Duration expiryWarning) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.client = client;
+    this.vaultUrl = vaultUrl;
+    this.registry = registry;
+    this.clock = clock;
+    this.expiryWarning = expiryWarning;
+  }
+
+  /** As {@link #load(Vertx, SecretAsyncClient, String, Collection, MeterRegistry, Clock, Duration)}, on the system clock. */
+  public static Future<KeyVaultSecrets> load(Vertx vertx, SecretAsyncClient client, String vaultUrl,
+      Collection<String> secretNames, MeterRegistry registry) {
+    return load(vertx, client, vaultUrl, secretNames, registry, Clock.systemUTC(), KeyVaultConfig.DEFAULT_EXPIRY_WARNING);
   }
 
   /**
@@ -56,63 +101,178 @@ public final class KeyVaultSecrets implements SecretStore {
    * called off Vert.x). Fails with {@link SecretLoadException} listing every secret that could not be read.
    *
    * @param vaultUrl the client's vault, as the operator wrote it, for messages
+   * @param clock what expiry dates and the re-read interval are judged by
+   * @param expiryWarning warn once per version when a secret expires within this time
    */
   public static Future<KeyVaultSecrets> load(Vertx vertx, SecretAsyncClient client, String vaultUrl,
-      Collection<String> secretNames, MeterRegistry registry) {
-    Context context = vertx.getOrCreateContext();
-    List<Future<Read>> reads = new LinkedHashSet<>(secretNames).stream()
-        .map(name -> read(context, client, vaultUrl, name, registry))
-        .toList();
+      Collection<String> secretNames, MeterRegistry registry, Clock clock, Duration expiryWarning) {
+    KeyVaultSecrets secrets = new KeyVaultSecrets(vertx, client, vaultUrl, registry, clock, expiryWarning);
+    return secrets.ensure(secretNames).map(secrets);
+  }
+
+  /**
+   * Reads the named secrets this store does not hold yet (at start: all of them; on a config reload: a new
+   * service principal's), so a credential can be built from them before it is used. Fails with
+   * {@link SecretLoadException} listing every secret that could not be read; the secrets read are kept.
+   */
+  public Future<Void> ensure(Collection<String> secretNames) {
+    List<String> missing = new LinkedHashSet<>(secretNames).stream().filter(name -> !held.containsKey(name)).toList();
+    if (missing.isEmpty()) return Future.succeededFuture();
+    // One secret first: when the vault cannot be reached or refuses the gateway's identity, that is one reason, said
+    // once, after one token request; not the same failure for every secret at once.
+    return readAll(missing.subList(0, 1)).compose(
+        firstRead -> readAll(missing.subList(1, missing.size())),
+        firstFailed -> {
+          SecretLoadException.Failure failure = ((SecretLoadException) firstFailed).failures().get(0);
+          boolean vaultWide = failure.outcome() == ReadOutcome.UNAUTHORIZED || failure.outcome() == ReadOutcome.UNREACHABLE;
+          return vaultWide ? Future.failedFuture(firstFailed) : readAll(missing.subList(1, missing.size()))
+              .transform(rest -> Future.failedFuture(rest.succeeded() ? firstFailed : merged(failure, rest.cause())));
+        });
+  }
+
+  private SecretLoadException merged(SecretLoadException.Failure first, Throwable rest) {
+    List<SecretLoadException.Failure> failures = new ArrayList<>(List.of(first));
+    failures.addAll(((SecretLoadException) rest).failures());
+    return new SecretLoadException(vaultUrl, failures);
+  }
+
+  private Future<Void> readAll(List<String> missing) {
+    List<Future<Read>> reads = missing.stream().map(name -> read(name).map(version -> new Read(name, version, null))
+        .otherwise(error -> new Read(name, null, explain(vaultUrl, name, error)))).toList();
     return Future.all(reads).compose(done -> {
-      Map<String, String> values = new LinkedHashMap<>();
       List<SecretLoadException.Failure> failures = new ArrayList<>();
       for (Future<Read> read : reads) {
         Read result = read.result();
         if (result.failure() == null) {
-          values.put(result.name(), result.value());
+          keep(result.version());
         } else {
           failures.add(result.failure());
         }
       }
       return failures.isEmpty()
-          ? Future.succeededFuture(new KeyVaultSecrets(values))
+          ? Future.succeededFuture()
           : Future.failedFuture(new SecretLoadException(vaultUrl, failures));
     });
   }
 
+  /** Reads every held secret again every {@code every}; {@link #close} stops it. */
+  public KeyVaultSecrets refreshEvery(Duration every) {
+    context.runOnContext(ignored -> timer = vertx.setPeriodic(every.toMillis(), id -> refreshAll()));
+    return this;
+  }
+
+  /** Reads every held secret again, one read per secret; completes when all are done, failed ones included. */
+  public Future<Void> refreshAll() {
+    List<Future<SecretVersion>> refreshes = held.keySet().stream().map(this::refresh).toList();
+    return Future.join(refreshes).transform(done -> Future.succeededFuture());
+  }
+
+  @Override
+  public Future<Boolean> reread(String name) {
+    Instant now = clock.instant();
+    Instant last = lastReread.get(name);
+    if (last != null && now.isBefore(last.plus(REREAD_INTERVAL))) {
+      return Future.succeededFuture(false);
+    }
+    lastReread.put(name, now);
+    SecretVersion before = held.get(name);
+    return refresh(name).map(after -> !after.sameAs(before)).otherwise(false);
+  }
+
   @Override
   public String secret(String name) {
-    String value = values.get(name);
-    if (value == null) {
+    return current(name).value();
+  }
+
+  @Override
+  public SecretVersion current(String name) {
+    SecretVersion version = held.get(name);
+    if (version == null) {
       throw new IllegalStateException("secret '" + name + "' was not loaded from Key Vault at start: "
           + "the configuration must name it so the gateway reads it");
     }
-    return value;
+    return version;
   }
 
   /** The names of the secrets held. */
   public Set<String> names() {
-    return values.keySet();
+    return Set.copyOf(held.keySet());
+  }
+
+  /** Stops the scheduled refresh. */
+  public void close() {
+    long id = timer;
+    if (id >= 0) vertx.cancelTimer(id);
   }
 
   @Override
   public String toString() {
-    return "KeyVaultSecrets" + values.keySet();
+    return "KeyVaultSecrets" + new TreeSet<>(held.keySet());
   }
 
-  private static Future<Read> read(
-      Context context, SecretAsyncClient client, String vaultUrl, String name, MeterRegistry registry) {
+  /** One read of a held secret; a vault outage keeps the held version and is logged once. */
+  private Future<SecretVersion> refresh(String name) {
+    return read(name)
+        .onSuccess(version -> {
+          keep(version);
+          if (vaultFailing.compareAndSet(true, false)) {
+            LOG.info("Key Vault {} can be read again; secrets are refreshed as usual", vaultUrl);
+          }
+        })
+        .onFailure(error -> {
+          if (vaultFailing.compareAndSet(false, true)) {
+            LOG.warn("Key Vault refresh failed: {}; the gateway keeps using the versions it holds and tries again "
+                + "at the next refresh (counted in {})", explain(vaultUrl, name, error).reason(), READS_METER);
+          }
+        });
+  }
+
+  private void keep(SecretVersion version) {
+    SecretVersion before = held.put(version.name(), version);
+    if (before != null && !version.sameAs(before)) {
+      LOG.info("secret '{}' has a new version {} in Key Vault (was {}); service principals using it switch once it "
+          + "has produced a token", version.name(), version.version(), before.version());
+    }
+    warnIfExpiring(version);
+  }
+
+  private void warnIfExpiring(SecretVersion version) {
+    Instant expires = version.expiresOn();
+    if (expires == null || expiryWarning.isZero()) return;
+    Instant now = clock.instant();
+    if (now.plus(expiryWarning).isBefore(expires) || !warned.add(version.name() + "@" + version.version())) return;
+    long days = Duration.between(now, expires).toDays();
+    if (now.isBefore(expires)) {
+      LOG.warn("secret '{}' (version {}) in Key Vault {} expires on {}, in {} days: write a new version to the vault "
+          + "and add the new secret or certificate to the app registration (docs/CREDENTIALS.md)",
+          version.name(), version.version(), vaultUrl, expires, days);
+    } else {
+      LOG.warn("secret '{}' (version {}) in Key Vault {} expired on {}: Entra ID refuses it; write a new version "
+          + "to the vault (docs/CREDENTIALS.md)", version.name(), version.version(), vaultUrl, expires);
+    }
+  }
+
+  /** One read, at most one at a time per secret: a second asker gets the read under way. */
+  private Future<SecretVersion> read(String name) {
+    Promise<SecretVersion> mine = Promise.promise();
+    Future<SecretVersion> shared = reading.computeIfAbsent(name, n -> mine.future());
+    if (shared != mine.future()) return shared;
     // Subscribing runs the SDK's pipeline up to the send (first use loads and initialises a lot of classes),
     // so it happens on a worker; the answer arrives on the JDK HTTP client's threads and is handed back to
-    // the caller's context.
-    return context.<CompletableFuture<KeyVaultSecret>>executeBlocking(() -> client.getSecret(name).toFuture(), false)
+    // the store's context.
+    context.<CompletableFuture<KeyVaultSecret>>executeBlocking(() -> client.getSecret(name).toFuture(), false)
         .compose(pending -> Future.fromCompletionStage(pending, context))
-        .map(secret -> new Read(name, secret.getValue(), null))
-        .otherwise(error -> new Read(name, null, explain(vaultUrl, name, error)))
-        .onSuccess(read -> count(registry, name, read.outcome()));
+        .map(secret -> new SecretVersion(name, secret.getValue(), secret.getProperties().getVersion(),
+            secret.getProperties().getExpiresOn() == null ? null : secret.getProperties().getExpiresOn().toInstant()))
+        .onComplete(result -> {
+          count(name, result.succeeded() ? ReadOutcome.SUCCESS : explain(vaultUrl, name, result.cause()).outcome());
+          reading.remove(name, mine.future());
+          mine.handle(result);
+        });
+    return mine.future();
   }
 
-  private static void count(MeterRegistry registry, String name, ReadOutcome outcome) {
+  private void count(String name, ReadOutcome outcome) {
     Counter.builder(READS_METER)
         .description("Secrets read from Key Vault, by secret name and outcome")
         .tag("secret", name)
@@ -223,11 +383,7 @@ public final class KeyVaultSecrets implements SecretStore {
     return newline < 0 ? message : message.substring(0, newline);
   }
 
-  private record Read(String name, String value, SecretLoadException.Failure failure) {
-    ReadOutcome outcome() {
-      return failure == null ? ReadOutcome.SUCCESS : failure.outcome();
-    }
-
+  private record Read(String name, SecretVersion version, SecretLoadException.Failure failure) {
     @Override
     public String toString() {
       return "Read[" + name + "]";

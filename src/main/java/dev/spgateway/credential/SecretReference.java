@@ -1,8 +1,9 @@
 package dev.spgateway.credential;
 
 /**
- * Where a service principal's client secret is kept.
+ * Where a service principal's client secret or certificate is kept.
  *
- * @param keyVault the name of the Key Vault secret that holds the client secret
+ * @param keyVault the name of the Key Vault secret (for a certificate: the certificate's name, whose secret holds
+ *     its PKCS#12 or PEM with the private key)
  */
 public record SecretReference(String keyVault) {}

@@ -4,38 +4,123 @@ import static dev.spgateway.check.Problems.field;
 
 import dev.spgateway.check.Checks;
 import dev.spgateway.check.Problems;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * An Entra ID app registration the gateway acts as.
+ * An Entra ID app registration the gateway acts as, and how it proves who it is: exactly one of
  *
- * <p>{@code secret} is an object rather than a bare name so that a sibling {@code certificate}
- * reference can be added later without changing the YAML shape of existing configs.
+ * <pre>
+ * secret:          { keyVault: NAME }     # a client secret kept in Key Vault
+ * certificate:     { keyVault: NAME }     # a Key Vault certificate: a signed client assertion, no shared secret
+ * federated:       { tokenFile: PATH }    # workload identity federation (AKS: AZURE_FEDERATED_TOKEN_FILE)
+ * managedIdentity: { clientId: GUID }     # a user-assigned managed identity is itself the service principal
+ * </pre>
  *
- * @param tenant the directory (tenant) id or domain the app lives in
- * @param clientId the application (client) id
- * @param secret where the client secret is kept
+ * @param tenant the directory (tenant) id or domain the app lives in (not needed for a managed identity)
+ * @param clientId the application (client) id; for a managed identity, its client id
  */
-public record ServicePrincipalConfig(String tenant, String clientId, SecretReference secret) {
+public record ServicePrincipalConfig(String tenant, String clientId, SecretReference secret,
+    SecretReference certificate, FederatedReference federated, ManagedIdentityReference managedIdentity) {
 
   private static final Pattern TENANT_DOMAIN = Pattern.compile("[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+");
   private static final Pattern SECRET_NAME = Pattern.compile("[0-9A-Za-z-]{1,127}");
 
+  public ServicePrincipalConfig {
+    // A managed identity is the service principal: its client id is the principal's.
+    if (clientId == null && managedIdentity != null) clientId = managedIdentity.clientId();
+  }
+
+  /** A client secret in Key Vault, the form every config had before the other kinds. */
+  public ServicePrincipalConfig(String tenant, String clientId, SecretReference secret) {
+    this(tenant, clientId, secret, null, null, null);
+  }
+
+  /** How this principal proves who it is. */
+  public enum Kind { SECRET, CERTIFICATE, FEDERATED, MANAGED_IDENTITY }
+
+  /** Where the workload identity token is projected, re-read whenever it is needed. */
+  public record FederatedReference(String tokenFile) {}
+
+  /**
+   * A user-assigned managed identity.
+   *
+   * @param clientId its client id
+   * @param endpoint the instance metadata service's token URL; absent means Azure's,
+   *     {@value ManagedIdentityCredential#IMDS_TOKEN_URL} (set it only for a local stand-in)
+   */
+  public record ManagedIdentityReference(String clientId, java.net.URI endpoint) {}
+
+  /** The one kind configured; call only on a checked config. */
+  public Kind kind() {
+    if (certificate != null) return Kind.CERTIFICATE;
+    if (federated != null) return Kind.FEDERATED;
+    if (managedIdentity != null) return Kind.MANAGED_IDENTITY;
+    return Kind.SECRET;
+  }
+
+  /** The Key Vault secret this principal's credential is read from (the certificate's secret for a certificate). */
+  public Optional<String> keyVaultSecret() {
+    if (certificate != null) return Optional.ofNullable(certificate.keyVault());
+    if (secret != null) return Optional.ofNullable(secret.keyVault());
+    return Optional.empty();
+  }
+
   public void check(String path, Problems problems) {
-    if (tenant == null) {
-      problems.add(field(path, "tenant"), "missing; give the directory (tenant) id of the app registration");
-    } else if (!Checks.GUID.matcher(tenant).matches() && !TENANT_DOMAIN.matcher(tenant).matches()) {
-      problems.add(field(path, "tenant"), "'" + tenant + "' is neither a tenant id (GUID) nor a domain such as contoso.onmicrosoft.com");
+    List<String> kinds = new ArrayList<>();
+    if (secret != null) kinds.add("secret");
+    if (certificate != null) kinds.add("certificate");
+    if (federated != null) kinds.add("federated");
+    if (managedIdentity != null) kinds.add("managedIdentity");
+    if (kinds.isEmpty()) {
+      problems.add(field(path, "secret"), "missing, and no other way to sign in either; give exactly one of secret: { keyVault: NAME }, "
+          + "certificate: { keyVault: NAME }, federated: { tokenFile: PATH } or managedIdentity: { clientId: GUID }");
+    } else if (kinds.size() > 1) {
+      problems.add(path, "has " + String.join(" and ", kinds) + "; give exactly one way to sign in");
     }
-    if (clientId == null) {
-      problems.add(field(path, "clientId"), "missing; give the application (client) id of the app registration");
-    } else if (!Checks.GUID.matcher(clientId).matches()) {
-      problems.add(field(path, "clientId"), "'" + clientId + "' is not a GUID; copy the application (client) id from the app registration");
+    if (managedIdentity == null) {
+      if (tenant == null) {
+        problems.add(field(path, "tenant"), "missing; give the directory (tenant) id of the app registration");
+      } else if (!Checks.GUID.matcher(tenant).matches() && !TENANT_DOMAIN.matcher(tenant).matches()) {
+        problems.add(field(path, "tenant"), "'" + tenant + "' is neither a tenant id (GUID) nor a domain such as contoso.onmicrosoft.com");
+      }
+      if (clientId == null) {
+        problems.add(field(path, "clientId"), "missing; give the application (client) id of the app registration");
+      } else if (!Checks.GUID.matcher(clientId).matches()) {
+        problems.add(field(path, "clientId"), "'" + clientId + "' is not a GUID; copy the application (client) id from the app registration");
+      }
     }
-    if (secret == null || secret.keyVault() == null) {
-      problems.add(field(path, "secret"), "missing; name the Key Vault secret holding the client secret: secret: { keyVault: NAME }");
-    } else if (!SECRET_NAME.matcher(secret.keyVault()).matches()) {
-      problems.add(field(field(path, "secret"), "keyVault"), "'" + secret.keyVault()
+    keyVaultName(field(path, "secret"), secret, "the client secret", problems);
+    keyVaultName(field(path, "certificate"), certificate, "the certificate", problems);
+    if (federated != null && (federated.tokenFile() == null || federated.tokenFile().isBlank())) {
+      problems.add(field(field(path, "federated"), "tokenFile"), "missing; give the path of the projected token file "
+          + "(on AKS the value of AZURE_FEDERATED_TOKEN_FILE: tokenFile: \"${AZURE_FEDERATED_TOKEN_FILE}\")");
+    }
+    if (managedIdentity != null) {
+      String idPath = field(field(path, "managedIdentity"), "clientId");
+      if (managedIdentity.clientId() == null) {
+        problems.add(idPath, "missing; give the client id of the user-assigned managed identity");
+      } else if (!Checks.GUID.matcher(managedIdentity.clientId()).matches()) {
+        problems.add(idPath, "'" + managedIdentity.clientId() + "' is not a GUID; copy the managed identity's client id");
+      } else if (!managedIdentity.clientId().equals(clientId)) {
+        problems.add(field(path, "clientId"), "differs from managedIdentity.clientId; the managed identity is the "
+            + "service principal, so leave clientId out");
+      }
+      if (managedIdentity.endpoint() != null) {
+        Checks.secureUrl(field(field(path, "managedIdentity"), "endpoint"), managedIdentity.endpoint(),
+            ManagedIdentityCredential.IMDS_TOKEN_URL, problems);
+      }
+    }
+  }
+
+  private static void keyVaultName(String path, SecretReference reference, String what, Problems problems) {
+    if (reference == null) return;
+    if (reference.keyVault() == null) {
+      problems.add(field(path, "keyVault"), "missing; name the Key Vault secret holding " + what);
+    } else if (!SECRET_NAME.matcher(reference.keyVault()).matches()) {
+      problems.add(field(path, "keyVault"), "'" + reference.keyVault()
           + "' is not a Key Vault secret name (1-127 letters, digits and dashes)");
     }
   }

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 public final class TokenClient {
 
   public static final URI DEFAULT_AUTHORITY = URI.create("https://login.microsoftonline.com");
+  static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
   // What Entra's error fields look like. Anything else is dropped rather than echoed into
   // messages and metric tags: an unexpected endpoint could put anything there, a token included.
@@ -44,33 +45,78 @@ public final class TokenClient {
   }
 
   /**
-   * Asks for a token for {@code scope} (e.g. {@code https://graph.microsoft.com/.default}). Fails
-   * with a {@link TokenException} only.
+   * Asks for a token for {@code scope} (e.g. {@code https://graph.microsoft.com/.default}) with a client secret.
+   * Fails with a {@link TokenException} only.
    */
   public Future<AccessToken> request(
       String principalName, ServicePrincipalConfig principal, String clientSecret, String scope, Duration timeout) {
+    return request(principalName, principal, MultiMap.caseInsensitiveMultiMap().add("client_secret", clientSecret),
+        scope, timeout);
+  }
+
+  /**
+   * As {@link #request(String, ServicePrincipalConfig, String, String, Duration)}, proving the client with a signed
+   * JWT (a certificate's assertion, or a federated identity's token) instead of a secret.
+   */
+  public Future<AccessToken> requestWithAssertion(
+      String principalName, ServicePrincipalConfig principal, String assertion, String scope, Duration timeout) {
+    return request(principalName, principal, MultiMap.caseInsensitiveMultiMap()
+        .add("client_assertion_type", JWT_BEARER)
+        .add("client_assertion", assertion), scope, timeout);
+  }
+
+  /** The token endpoint a principal's tokens come from; a client assertion's audience. */
+  public String tokenEndpoint(ServicePrincipalConfig principal) {
+    return authority + "/" + URLEncoder.encode(principal.tenant(), StandardCharsets.UTF_8) + "/oauth2/v2.0/token";
+  }
+
+  private Future<AccessToken> request(String principalName, ServicePrincipalConfig principal, MultiMap proof,
+      String scope, Duration timeout) {
     // expires_in counts from when Entra issued the token, which is after we asked: counting from
     // the moment we asked errs on the safe side.
     Instant askedAt = clock.instant();
-    String endpoint = authority + "/" + URLEncoder.encode(principal.tenant(), StandardCharsets.UTF_8) + "/oauth2/v2.0/token";
+    String endpoint = tokenEndpoint(principal);
     MultiMap form = MultiMap.caseInsensitiveMultiMap()
         .add("grant_type", "client_credentials")
         .add("client_id", principal.clientId())
-        .add("client_secret", clientSecret)
+        .addAll(proof)
         .add("scope", scope);
     return client.postAbs(endpoint)
         .putHeader("Accept", "application/json")
         .timeout(timeout.toMillis())
         .sendForm(form)
-        .transform(answer -> {
-          if (answer.failed()) {
-            Throwable cause = answer.cause();
-            return Future.failedFuture(cause instanceof TimeoutException
-                ? TokenException.timeout(principalName, principal.clientId(), endpoint, cause)
-                : TokenException.unreachable(principalName, principal.clientId(), endpoint, cause));
-          }
-          return read(principalName, principal.clientId(), askedAt, answer.result());
-        });
+        .transform(answer -> answered(principalName, principal.clientId(), endpoint, askedAt, answer));
+  }
+
+  /**
+   * A token from the Azure instance metadata service for a user-assigned managed identity (the IMDS protocol:
+   * {@code GET ?api-version=2018-02-01&resource=...&client_id=...} with {@code Metadata: true}).
+   */
+  public Future<AccessToken> requestFromManagedIdentity(
+      String principalName, String clientId, String endpoint, String scope, Duration timeout) {
+    Instant askedAt = clock.instant();
+    // IMDS takes a resource, not a scope: https://graph.microsoft.com/.default -> https://graph.microsoft.com
+    String resource = scope.endsWith("/.default") ? scope.substring(0, scope.length() - "/.default".length()) : scope;
+    return client.getAbs(endpoint)
+        .addQueryParam("api-version", "2018-02-01")
+        .addQueryParam("resource", resource)
+        .addQueryParam("client_id", clientId)
+        .putHeader("Metadata", "true")
+        .putHeader("Accept", "application/json")
+        .timeout(timeout.toMillis())
+        .send()
+        .transform(answer -> answered(principalName, clientId, endpoint, askedAt, answer));
+  }
+
+  private static Future<AccessToken> answered(String principalName, String clientId, String endpoint, Instant askedAt,
+      io.vertx.core.AsyncResult<HttpResponse<Buffer>> answer) {
+    if (answer.failed()) {
+      Throwable cause = answer.cause();
+      return Future.failedFuture(cause instanceof TimeoutException
+          ? TokenException.timeout(principalName, clientId, endpoint, cause)
+          : TokenException.unreachable(principalName, clientId, endpoint, cause));
+    }
+    return read(principalName, clientId, askedAt, answer.result());
   }
 
   private static Future<AccessToken> read(
@@ -93,7 +139,7 @@ public final class TokenClient {
     if (body == null) {
       return Future.failedFuture(TokenException.rejected(
           principalName, clientId, status, null, null, null, null,
-          "with a non-JSON answer" + contentType(response)));
+          "with a non-JSON answer" + contentType(response), retryAfter(response)));
     }
     return Future.failedFuture(TokenException.rejected(
         principalName, clientId, status,
@@ -101,7 +147,14 @@ public final class TokenClient {
         firstAadstsCode(body.getValue("error_codes")),
         matching(body.getValue("trace_id"), ID),
         matching(body.getValue("correlation_id"), ID),
-        null));
+        null, retryAfter(response)));
+  }
+
+  /** Entra's (or IMDS's) Retry-After in seconds, when it sent one in that form (not an HTTP date). */
+  private static Long retryAfter(HttpResponse<Buffer> response) {
+    String header = response.getHeader("Retry-After");
+    if (header == null || !header.trim().matches("[0-9]{1,6}")) return null;
+    return Long.parseLong(header.trim());
   }
 
   private static JsonObject jsonObjectOrNull(Buffer body) {

@@ -28,6 +28,7 @@ public final class TokenException extends RuntimeException {
   private final String correlationId;
   private final boolean retryable;
   private final String outcome;
+  private final Long retryAfterSeconds;
 
   private TokenException(
       String servicePrincipal,
@@ -40,10 +41,11 @@ public final class TokenException extends RuntimeException {
       boolean retryable,
       String outcome,
       String detail,
-      Throwable cause) {
-    super(
-        "token request for service principal '" + servicePrincipal + "' (client " + clientId + ") failed: " + detail,
-        cause);
+      Throwable cause,
+      Long retryAfterSeconds) {
+    // No stack trace: an expected failure, logged in one line; callers in a back-off get copies of it.
+    super("token request for service principal '" + servicePrincipal + "' (client " + clientId + ") failed: " + detail,
+        cause, false, false);
     this.servicePrincipal = servicePrincipal;
     this.clientId = clientId;
     this.status = status;
@@ -53,7 +55,30 @@ public final class TokenException extends RuntimeException {
     this.correlationId = correlationId;
     this.retryable = retryable;
     this.outcome = outcome;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
+
+  private TokenException(TokenException original, String message, Long retryAfterSeconds) {
+    super(message, original.getCause(), false, false);
+    this.servicePrincipal = original.servicePrincipal;
+    this.clientId = original.clientId;
+    this.status = original.status;
+    this.error = original.error;
+    this.aadstsCode = original.aadstsCode;
+    this.traceId = original.traceId;
+    this.correlationId = original.correlationId;
+    this.retryable = original.retryable;
+    this.outcome = original.outcome;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** The same failure, told to a caller while the gateway waits {@code seconds} before asking Entra ID again. */
+  TokenException inBackOff(long seconds) {
+    String message = getMessage().endsWith(BACK_OFF_NOTE) ? getMessage() : getMessage() + BACK_OFF_NOTE;
+    return new TokenException(this, message, Math.max(1, seconds));
+  }
+
+  private static final String BACK_OFF_NOTE = " (remembered: the gateway asks again after a pause)";
 
   /**
    * The token endpoint answered with an error status. The fields come from Entra's error body when
@@ -67,7 +92,8 @@ public final class TokenException extends RuntimeException {
       String aadstsCode,
       String traceId,
       String correlationId,
-      String nonJsonDetail) {
+      String nonJsonDetail,
+      Long retryAfter) {
     StringBuilder detail = new StringBuilder().append(status);
     if (nonJsonDetail != null) {
       detail.append(' ').append(nonJsonDetail);
@@ -93,31 +119,31 @@ public final class TokenException extends RuntimeException {
     String outcome = error != null ? error : "http_" + status;
     return new TokenException(
         servicePrincipal, clientId, status, error, aadstsCode, traceId, correlationId, retryable, outcome,
-        detail.toString(), null);
+        detail.toString(), null, retryAfter);
   }
 
   static TokenException invalidResponse(String servicePrincipal, String clientId, int status, String what) {
     return new TokenException(
         servicePrincipal, clientId, status, null, null, null, null, true, INVALID_RESPONSE,
-        status + " " + what, null);
+        status + " " + what, null, null);
   }
 
   static TokenException unreachable(String servicePrincipal, String clientId, String endpoint, Throwable cause) {
     return new TokenException(
         servicePrincipal, clientId, null, null, null, null, null, true, UNREACHABLE,
-        "token endpoint " + endpoint + " unreachable (" + cause.getMessage() + ")", cause);
+        "token endpoint " + endpoint + " unreachable (" + cause.getMessage() + ")", cause, null);
   }
 
   static TokenException timeout(String servicePrincipal, String clientId, String endpoint, Throwable cause) {
     return new TokenException(
         servicePrincipal, clientId, null, null, null, null, null, true, TIMEOUT,
-        "token endpoint " + endpoint + " did not answer in time (" + cause.getMessage() + ")", cause);
+        "token endpoint " + endpoint + " did not answer in time (" + cause.getMessage() + ")", cause, null);
   }
 
   static TokenException secretUnavailable(String servicePrincipal, String clientId, String why) {
     return new TokenException(
         servicePrincipal, clientId, null, null, null, null, null, false, SECRET_UNAVAILABLE,
-        "client secret unavailable: " + why, null);
+        "credential unavailable: " + why, null, null);
   }
 
   public String servicePrincipal() {
@@ -149,6 +175,22 @@ public final class TokenException extends RuntimeException {
 
   public Optional<String> correlationId() {
     return Optional.ofNullable(correlationId);
+  }
+
+  /**
+   * Entra ID refused the client's credential ({@code invalid_client}: e.g. AADSTS7000215 wrong secret,
+   * AADSTS7000222 expired secret, AADSTS700027 assertion signed with an unknown key): a rotated credential may fix it.
+   */
+  public boolean invalidClient() {
+    return "invalid_client".equals(error);
+  }
+
+  /**
+   * How long the caller should wait before trying again: Entra's {@code Retry-After}, or the time left in the
+   * gateway's back-off; empty when neither said.
+   */
+  public java.util.OptionalLong retryAfterSeconds() {
+    return retryAfterSeconds == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(retryAfterSeconds);
   }
 
   /** True when the same request may succeed later (5xx, throttling, timeout, unreachable). */

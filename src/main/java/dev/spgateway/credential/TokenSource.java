@@ -10,6 +10,9 @@ public interface TokenSource {
   /**
    * An upstream refused {@code rejected}: forget it, unless a newer token already replaced it, so the
    * next {@link #token} call fetches a fresh one.
+   *
+   * @return false when the next {@link #token} would hand out {@code rejected} again (it was evicted a moment ago
+   *     already): a retry would be refused too
    */
-  void evict(String servicePrincipal, String scope, AccessToken rejected);
+  boolean evict(String servicePrincipal, String scope, AccessToken rejected);
 }

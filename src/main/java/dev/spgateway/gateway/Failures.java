@@ -20,11 +20,17 @@ final class Failures {
       // needs to fix it (logged once by the token service, and in the audit record), and nothing a caller needs.
       return token.retryable()
           ? Rejection.toldLess(503, "token-endpoint-unavailable", "Entra ID is not answering the gateway's token requests"
-              + " right now; try again shortly", TOKEN_RETRY_AFTER_SECONDS, token.getMessage())
+              + " right now; try again shortly", retryAfter(token), token.getMessage())
           : Rejection.toldLess(502, "token-request-failed", "the gateway could not get a token to act for you; its"
               + " operators can see why in the audit record of this request id", null, token.getMessage());
     }
     LOG.error("Request failed unexpectedly: {}", failure.toString());
     return new Rejection(500, "internal", "the gateway failed unexpectedly; quote the request id to its operators");
+  }
+
+  /** When the token service will ask Entra ID again (its back-off, or Entra's Retry-After), else a short default. */
+  private static String retryAfter(TokenException token) {
+    return token.retryAfterSeconds().isPresent() ? Long.toString(token.retryAfterSeconds().getAsLong())
+        : TOKEN_RETRY_AFTER_SECONDS;
   }
 }

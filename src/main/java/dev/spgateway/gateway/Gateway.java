@@ -7,6 +7,7 @@ import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditRecord;
 import dev.spgateway.audit.AuditWriter;
 import dev.spgateway.config.GatewayConfig;
+import dev.spgateway.credential.Credentials;
 import dev.spgateway.credential.KeyVaultClients;
 import dev.spgateway.credential.KeyVaultConfig;
 import dev.spgateway.credential.KeyVaultSecrets;
@@ -19,6 +20,8 @@ import dev.spgateway.listener.ConnectionGuard;
 import dev.spgateway.listener.Listeners;
 import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.proxy.Forwarder;
+import dev.spgateway.proxy.Upstream;
+import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -31,12 +34,14 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,24 +85,27 @@ public final class Gateway {
     final OutboundTrust trust;
     final PrometheusMeterRegistry registry;
     final TokenService tokens;
+    final Clock clock;
+    final List<AutoCloseable> clients;
     /** The accepted tenants' signing keys (restart-only settings), shared by every generation; or null. */
     final EntraSigningKeys entraKeys;
     GatewayConfig config;
-    SecretStore secrets;
-    Set<String> secretNames;
+    /** Every Key Vault secret held, refreshed on keyVault.refresh; null while no principal needs one. */
+    KeyVaultSecrets secrets;
 
     Parts(AtomicReference<Generation> current, WebClient tokenClient, OutboundTrust trust,
-        PrometheusMeterRegistry registry, TokenService tokens, EntraSigningKeys entraKeys, GatewayConfig config,
-        SecretStore secrets, Set<String> secretNames) {
+        PrometheusMeterRegistry registry, TokenService tokens, Clock clock, List<AutoCloseable> clients,
+        EntraSigningKeys entraKeys, GatewayConfig config, KeyVaultSecrets secrets) {
       this.current = current;
       this.tokenClient = tokenClient;
       this.trust = trust;
       this.registry = registry;
       this.tokens = tokens;
+      this.clock = clock;
+      this.clients = clients;
       this.entraKeys = entraKeys;
       this.config = config;
       this.secrets = secrets;
-      this.secretNames = secretNames;
     }
   }
 
@@ -145,20 +153,32 @@ public final class Gateway {
     // The config in force: every request reads it once; a reload replaces it.
     AtomicReference<Generation> current = new AtomicReference<>(resources.first());
 
-    List<AutoCloseable> clients = new java.util.ArrayList<>(List.of(tokenClient::close, upstreamClient::close,
-        limiter::close));
+    List<AutoCloseable> clients = new ArrayList<>(List.of(tokenClient::close, upstreamClient::close, limiter::close));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
-    AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit(),
-        () -> current.get().auditReaders());
-    Set<String> secretNames = secretNames(config);
+    AtomicBoolean tokensAskedFor = new AtomicBoolean();
+    AtomicReference<TokenService> tokenService = new AtomicReference<>();
+    AdminServer admin = new AdminServer(vertx, registry, () -> ready.get() && tokensAskedFor.get(), config.audit(),
+        () -> current.get().auditReaders(),
+        () -> tokenService.get() == null ? Map.of() : tokenService.get().unready());
+    Set<String> secretNames = Credentials.keyVaultSecrets(config.servicePrincipals());
     return admin.listen(config.admin())
-        .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry)
-            .compose(secrets -> callerTokenKeys(resources, clients).map(secrets))
-            .compose(secrets -> {
-              TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
-                  config.servicePrincipals(), secrets, config.entra().tokens(), registry);
-              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, resources.entraKeys(), config,
-                  secrets, secretNames);
+        .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry, clock)
+            .compose(vault -> callerTokenKeys(resources, clients).map(vault))
+            .compose(vault -> {
+              if (vault != null) {
+                vault.refreshEvery(config.keyVault().refresh());
+                clients.add(vault::close);
+              }
+              TokenService tokens = new TokenService(vertx, Credentials.create(vertx, tokenClient,
+                  config.entra().authority(), config.servicePrincipals(), store(vault), clock),
+                  config.entra().tokens(), registry, clock);
+              tokenService.set(tokens);
+              // Every token the routes need, asked for at start (callers arriving meanwhile share those requests):
+              // a principal that cannot get one is named in the log and in /health/ready, and the others serve.
+              tokens.warmUp(tokenKeys(config, resources.first().upstreams()))
+                  .onComplete(done -> tokensAskedFor.set(true));
+              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, clock, clients,
+                  resources.entraKeys(), config, vault);
               Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
                   resources.audit(), registry);
               ConnectionGuard guard = new ConnectionGuard(vertx, config.listener(),
@@ -181,6 +201,16 @@ public final class Gateway {
             .transform(closed -> Future.failedFuture(failure)));
   }
 
+  /** Service principal → the scopes of the upstreams its routes reach: the tokens asked for at start. */
+  static Map<String, Set<String>> tokenKeys(GatewayConfig config, Upstreams upstreams) {
+    Map<String, Set<String>> keys = new TreeMap<>();
+    config.routes().values().forEach(routes -> routes.forEach(route -> {
+      Upstream upstream = upstreams.get(route.upstream());
+      if (upstream != null && route.as() != null) keys.computeIfAbsent(route.as(), sp -> new TreeSet<>()).add(upstream.scope());
+    }));
+    return keys;
+  }
+
   /**
    * Callers' Entra ID tokens, when identity.entra asks for them: the accepted tenants' signing keys are fetched
    * now (a failure is logged and retried every minute; API keys work meanwhile, tokens get 503).
@@ -192,22 +222,28 @@ public final class Gateway {
     return resources.entraKeys().start();
   }
 
-  private static Set<String> secretNames(GatewayConfig config) {
-    return config.servicePrincipals().values().stream().map(sp -> sp.secret().keyVault())
-        .collect(Collectors.toCollection(TreeSet::new));
+  private static SecretStore store(KeyVaultSecrets vault) {
+    if (vault != null) return vault;
+    return name -> {
+      throw new IllegalStateException("no secret '" + name + "': no service principal reads one from Key Vault");
+    };
   }
 
-  /** The named secrets, read once from Key Vault. */
-  private static Future<SecretStore> loadSecrets(Vertx vertx, GatewayConfig config, Set<String> names,
-      WebClient tokenClient, OutboundTrust trust, PrometheusMeterRegistry registry) {
-    if (names.isEmpty()) return Future.succeededFuture(name -> {
-      throw new IllegalStateException("no secret '" + name + "': no service principal is configured");
-    });
+  /**
+   * The named secrets and certificates, read from Key Vault into a store that refreshes them; null when none are
+   * named.
+   */
+  private static Future<KeyVaultSecrets> loadSecrets(Vertx vertx, GatewayConfig config, Set<String> names,
+      WebClient tokenClient, OutboundTrust trust, PrometheusMeterRegistry registry, Clock clock) {
+    if (names.isEmpty()) return Future.succeededFuture();
     KeyVaultConfig vault = config.keyVault();
-    var client = KeyVaultClients.secretClient(vault.url(),
-        vaultCredential(vertx, vault, new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()),
-            config), trust.sslContext(), vault.clientSettings());
-    return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry).map(SecretStore.class::cast);
+    var credential = vaultCredential(vertx, vault,
+        new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()), config);
+    // Building the SDK client loads and initialises much of the Azure SDK: seconds on a busy machine, so a worker.
+    return vertx.executeBlocking(() -> KeyVaultClients.secretClient(vault.url(), credential, trust.sslContext(),
+            vault.clientSettings()), false)
+        .compose(client -> KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry, clock,
+            vault.expiryWarning()));
   }
 
   /**
@@ -226,25 +262,30 @@ public final class Gateway {
       return Future.failedFuture(new ReloadRefused(ReloadRefused.RESTART_REQUIRED, String.join(", ", restartOnly)
           + " cannot change while the gateway runs; restart it to apply the new config"));
     }
-    Set<String> names = secretNames(next);
-    Set<String> missing = new TreeSet<>(names);
-    missing.removeAll(parts.secretNames);
+    // A new service principal's secret or certificate is read into the store (refreshed with the others), and its
+    // credential built, before anything changes; unchanged principals keep theirs, with the version in use.
+    Set<String> names = Credentials.keyVaultSecrets(next.servicePrincipals());
+    KeyVaultSecrets held = parts.secrets;
+    Future<KeyVaultSecrets> loaded = names.isEmpty() ? Future.succeededFuture(held)
+        : held != null ? held.ensure(names).map(held)
+        : loadSecrets(vertx, next, names, parts.tokenClient, parts.trust, parts.registry, parts.clock)
+            .onSuccess(vault -> {
+              vault.refreshEvery(next.keyVault().refresh());
+              parts.clients.add(vault::close);
+            });
     return vertx.executeBlocking(() -> Generation.of(next, parts.entraKeys), false)
-        .compose(generation -> loadSecrets(vertx, next, missing, parts.tokenClient, parts.trust, parts.registry)
+        .compose(generation -> loaded
             .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
-            .map(added -> {
-              SecretStore before = parts.secrets;
-              SecretStore secrets = missing.isEmpty() ? before
-                  : name -> missing.contains(name) ? added.secret(name) : before.secret(name);
+            .map(vault -> {
+              Credentials credentials = Credentials.create(vertx, parts.tokenClient, next.entra().authority(),
+                  next.servicePrincipals(), store(vault), parts.clock).keepingUnchanged(parts.tokens.credentials());
               // Credentials first, so the first request of the new generation finds its service principals.
-              parts.tokens.reconfigure(next.servicePrincipals(), secrets);
+              parts.tokens.update(credentials);
+              parts.tokens.warmUp(tokenKeys(next, generation.upstreams()));
               audit.clientIds(next.clientIds());
               parts.current.set(generation);
               parts.config = next;
-              parts.secrets = secrets;
-              Set<String> held = new TreeSet<>(parts.secretNames);
-              held.addAll(missing);
-              parts.secretNames = held;
+              parts.secrets = vault;
               String summary = ConfigDiff.describe(running, next);
               audit.append(AuditRecord.configReloaded(java.time.Instant.now(), sha256, trigger, summary));
               return summary;
@@ -284,6 +325,16 @@ public final class Gateway {
 
   Vertx vertx() {
     return vertx;
+  }
+
+  /** The token service, for tests that wait for its background requests. */
+  TokenService tokens() {
+    return parts.tokens;
+  }
+
+  /** What the {@code keyVault.refresh} timer does, for tests that rotate a secret without waiting an hour. */
+  Future<Void> refreshSecrets() {
+    return parts.secrets == null ? Future.succeededFuture() : parts.secrets.refreshAll();
   }
 
   MeterRegistry registry() {

@@ -363,7 +363,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /**
    * Sends the request upstream. A 401 means the upstream no longer accepts the token (revoked, or
-   * rotated keys): the token is evicted and, when the body can be sent again, the request is retried once.
+   * rotated keys): the token is evicted and, when the body can be sent again, the request is retried once with a
+   * fresh one. A 401 that is not retried (refused again, evicted a moment ago already, or a body that cannot be sent
+   * twice) becomes the gateway's own {@code upstream-rejected-token} problem.
    */
   private Future<ProxyResponse> forward(Exchange exchange, AccessToken token, boolean replayable) {
     long start = System.nanoTime();
@@ -375,12 +377,31 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       limiter.observe(exchange.allow.servicePrincipal(), exchange.upstream, response.getStatusCode(), response.headers());
       rateLimitHeaders(response.headers(), exchange.admission);
       if (response.getStatusCode() != 401) return Future.succeededFuture(response);
-      tokens.evict(exchange.allow.servicePrincipal(), exchange.upstream.scope(), token);
-      if (!replayable || exchange.retriedAfter401) return Future.succeededFuture(response);
-      exchange.retriedAfter401 = true;
       forwarder.discard(response);
+      boolean fresher = tokens.evict(exchange.allow.servicePrincipal(), exchange.upstream.scope(), token);
+      if (!fresher || !replayable || exchange.retriedAfter401) {
+        // The upstream's bare 401 would read as the gateway refusing the caller's key: say whose token it was.
+        return Future.failedFuture(upstreamRejectedToken(exchange, fresher && !replayable));
+      }
+      exchange.retriedAfter401 = true;
       return token(exchange).compose(fresh -> forward(exchange, fresh, true));
     });
+  }
+
+  /**
+   * The upstream refused the service principal's token: nothing the caller can fix (perhaps by retrying). The caller
+   * is told that much; which principal and upstream goes to the audit record.
+   */
+  private static Rejection upstreamRejectedToken(Exchange exchange, boolean retryMayHelp) {
+    String who = "upstream '" + exchange.upstream.name() + "' refused the token of service principal '"
+        + exchange.allow.servicePrincipal() + "' (HTTP 401)";
+    return retryMayHelp
+        ? Rejection.toldLess(503, "upstream-rejected-token", "the upstream refused the token the gateway presented "
+            + "for you; the gateway fetches a new one: send the request again", "1",
+            who + "; the token was dropped, and the body could not be sent twice")
+        : Rejection.toldLess(502, "upstream-rejected-token", "the upstream refused the token the gateway presented "
+            + "for you, a fresh one too; its operators can see why in the audit record of this request id", null,
+            who + ", a freshly fetched one too: the service principal likely lacks access to this upstream");
   }
 
   /**

@@ -14,6 +14,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
 import java.security.Signature;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.interfaces.RSAPublicKey;
@@ -40,6 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class EntraStandIn extends StandInServer {
 
   public static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(3599);
+  /** The audience Entra ID demands of a federated credential's token. */
+  public static final String FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
+  static final String JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
   private static final String JSON = "application/json; charset=utf-8";
   private static final Set<String> OIDC_SCOPES = Set.of("openid", "profile", "offline_access", "email");
@@ -49,12 +54,13 @@ public final class EntraStandIn extends StandInServer {
 
   private final Vertx vertx;
   private final Map<String, App> apps = new ConcurrentHashMap<>(); // by tenant + "/" + clientId
+  private final Map<String, ManagedIdentity> managedIdentities = new ConcurrentHashMap<>(); // by client id
   private final Set<String> tenants = ConcurrentHashMap.newKeySet();
   private final List<SigningKey> publishedKeys = new CopyOnWriteArrayList<>();
   private final AtomicInteger tokenRequests = new AtomicInteger();
   private final AtomicInteger jwksRequests = new AtomicInteger();
-  private volatile App managedIdentity; // answers the IMDS-shaped endpoint, in managedIdentityTenant
-  private volatile String managedIdentityTenant;
+  /** The managed identity IMDS answers for when a request names no client id. */
+  private volatile String defaultManagedIdentity;
   private volatile boolean jwksDown;
   private volatile SigningKey signingKey;
   private volatile Duration tokenLifetime = DEFAULT_TOKEN_LIFETIME;
@@ -73,20 +79,77 @@ public final class EntraStandIn extends StandInServer {
   /** Registers an app (service principal) in a tenant; {@code roles} become the token's {@code roles}. */
   public EntraStandIn registerApp(String tenant, String clientId, String clientSecret, String... roles) {
     tenants.add(tenant);
-    apps.put(tenant + "/" + clientId,
-        new App(clientId, clientSecret, StandInHttp.newGuid(), List.of(roles)));
+    App app = new App(clientId, StandInHttp.newGuid(), List.of(roles));
+    if (clientSecret != null) app.secrets.add(clientSecret);
+    apps.put(tenant + "/" + clientId, app);
     return this;
   }
 
   /**
-   * The managed identity the IMDS-shaped endpoint hands out tokens for: its client id, and the app roles its
-   * tokens carry (those assigned to it on the resource asked for).
+   * The managed identity the IMDS-shaped endpoint hands out tokens for when a request names no client id (a
+   * system-assigned identity, or the only user-assigned one): its client id, and the app roles its tokens carry.
    */
   public EntraStandIn managedIdentity(String tenant, String clientId, String... roles) {
-    tenants.add(tenant);
-    managedIdentityTenant = tenant;
-    managedIdentity = new App(clientId, null, StandInHttp.newGuid(), List.of(roles));
+    registerManagedIdentity(tenant, clientId, roles);
+    defaultManagedIdentity = clientId;
     return this;
+  }
+
+  /** Adds a client secret to a registered app, as an operator does before rotating. */
+  public EntraStandIn addSecret(String tenant, String clientId, String clientSecret) {
+    app(tenant, clientId).secrets.add(clientSecret);
+    return this;
+  }
+
+  /** Deletes a client secret from the app: using it is then AADSTS7000215, as for any wrong secret. */
+  public EntraStandIn revokeSecret(String tenant, String clientId, String clientSecret) {
+    app(tenant, clientId).secrets.remove(clientSecret);
+    return this;
+  }
+
+  /** The secret passes its end date: using it is then AADSTS7000222. */
+  public EntraStandIn expireSecret(String tenant, String clientId, String clientSecret) {
+    App app = app(tenant, clientId);
+    app.secrets.remove(clientSecret);
+    app.expiredSecrets.add(clientSecret);
+    return this;
+  }
+
+  /**
+   * Uploads a certificate to the app's credentials: client assertions signed with its key and naming it by
+   * {@code x5t#S256} (or {@code x5t}) are accepted.
+   */
+  public EntraStandIn addCertificate(String tenant, String clientId, X509Certificate certificate) {
+    app(tenant, clientId).certificates.add(certificate);
+    return this;
+  }
+
+  /**
+   * Adds a federated identity credential: a JWT from {@code issuer} about {@code subject}, audience
+   * {@value #FEDERATION_AUDIENCE}, signed with {@code issuerKey}, is accepted as the app's client assertion.
+   */
+  public EntraStandIn addFederatedCredential(String tenant, String clientId, String issuer, String subject,
+      PublicKey issuerKey) {
+    app(tenant, clientId).federated.add(new Federated(issuer, subject, issuerKey));
+    return this;
+  }
+
+  /** Registers a user-assigned managed identity, served by the instance metadata endpoint {@link #imdsUrl()}. */
+  public EntraStandIn registerManagedIdentity(String tenant, String clientId, String... roles) {
+    tenants.add(tenant);
+    managedIdentities.put(clientId, new ManagedIdentity(tenant, new App(clientId, StandInHttp.newGuid(), List.of(roles))));
+    return this;
+  }
+
+  /** The Azure instance metadata service's token endpoint, as a managed identity's workload calls it. */
+  public String imdsUrl() {
+    return baseUrl() + "/metadata/identity/oauth2/token";
+  }
+
+  private App app(String tenant, String clientId) {
+    App app = apps.get(tenant + "/" + clientId);
+    if (app == null) throw new IllegalArgumentException("no app " + clientId + " in tenant " + tenant);
+    return app;
   }
 
   /** The object id of a registered app's service principal (the {@code oid} of its tokens). */
@@ -96,9 +159,9 @@ public final class EntraStandIn extends StandInServer {
     return app.objectId();
   }
 
-  /** The managed identity's object id. */
+  /** The object id of the managed identity registered with {@link #managedIdentity}. */
   public String managedIdentityObjectId() {
-    return managedIdentity.objectId();
+    return managedIdentities.get(defaultManagedIdentity).app().objectId();
   }
 
   /** While down, the JWKS answers 503, as during an outage. */
@@ -154,9 +217,14 @@ public final class EntraStandIn extends StandInServer {
     return this;
   }
 
-  /** The next {@code count} token requests fail with this status and Entra error, before any check. */
+  /** The next {@code count} token requests fail with this status and Entra error, before any check (0: none). */
   public synchronized EntraStandIn failNext(int count, int status, String error, int aadstsCode) {
-    injectedFailure = new InjectedFailure(count, status, error, aadstsCode);
+    return failNextFor(null, count, status, error, aadstsCode);
+  }
+
+  /** As {@link #failNext}, for the token requests of one client id only (null: any). */
+  public synchronized EntraStandIn failNextFor(String clientId, int count, int status, String error, int aadstsCode) {
+    injectedFailure = count > 0 ? new InjectedFailure(clientId, count, status, error, aadstsCode) : null;
     return this;
   }
 
@@ -164,9 +232,9 @@ public final class EntraStandIn extends StandInServer {
   public Future<EntraStandIn> start() {
     Router router = http.newRouter();
     router.post("/:tenant/oauth2/v2.0/token").handler(this::token);
+    router.get("/metadata/identity/oauth2/token").handler(this::managedIdentityToken);
     router.get("/:tenant/discovery/v2.0/keys").handler(this::keys);
     router.get("/:tenant/v2.0/.well-known/openid-configuration").handler(this::openIdConfiguration);
-    router.get("/metadata/identity/oauth2/token").handler(this::managedIdentityToken);
     return rotateSigningKey().compose(keyReady -> http.listen(router)).map(this);
   }
 
@@ -200,7 +268,9 @@ public final class EntraStandIn extends StandInServer {
     tokenRequests.incrementAndGet();
     HttpServerRequest req = ctx.request();
     String tenant = ctx.pathParam("tenant");
-    InjectedFailure injected = takeInjectedFailure();
+    String[] basicForInjection = basicCredentials(req);
+    InjectedFailure injected = takeInjectedFailure(
+        basicForInjection != null ? basicForInjection[0] : req.getFormAttribute("client_id"));
     if (injected != null) {
       entraError(ctx, injected.status(), injected.error(), injected.aadstsCode(),
           "Failure injected by the sandbox for a test.");
@@ -236,12 +306,23 @@ public final class EntraStandIn extends StandInServer {
           + " in the tenant. You may have sent your authentication request to the wrong tenant.");
       return;
     }
-    if (clientSecret == null) {
+    String assertion = req.getFormAttribute("client_assertion");
+    if (clientSecret == null && assertion == null) {
       entraError(ctx, 401, "invalid_client", 7000218, "The request body must contain the following"
           + " parameter: 'client_assertion' or 'client_secret'.");
       return;
     }
-    if (!MessageDigest.isEqual(bytes(clientSecret), bytes(app.secret()))) {
+    if (assertion != null) {
+      if (!JWT_BEARER.equals(req.getFormAttribute("client_assertion_type"))) {
+        entraError(ctx, 400, "invalid_request", 50027, "Invalid client_assertion_type; expected " + JWT_BEARER + ".");
+        return;
+      }
+      if (!ClientAssertions.accepted(ctx, this, tenant, app, assertion)) return;
+    } else if (app.expiredSecrets.stream().anyMatch(expired -> MessageDigest.isEqual(bytes(clientSecret), bytes(expired)))) {
+      entraError(ctx, 401, "invalid_client", 7000222, "The provided client secret keys for app '" + clientId
+          + "' are expired. Visit the Azure portal to create new keys for your app.");
+      return;
+    } else if (app.secrets.stream().noneMatch(known -> MessageDigest.isEqual(bytes(clientSecret), bytes(known)))) {
       entraError(ctx, 401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the"
           + " secret being sent in the request is the client secret value, not the client secret ID,"
           + " for a secret added to app '" + clientId + "'.");
@@ -276,46 +357,6 @@ public final class EntraStandIn extends StandInServer {
         .put("ext_expires_in", lifetime)
         .put("access_token", mint(tenant, app, audience, lifetime));
     entraHeaders(ctx);
-    StandInHttp.sendJson(ctx, 200, JSON, body);
-  }
-
-  /**
-   * IMDS: {@code GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=R} with {@code Metadata: true};
-   * the answer's numbers are strings, as IMDS sends them.
-   */
-  private void managedIdentityToken(RoutingContext ctx) {
-    tokenRequests.incrementAndGet();
-    HttpServerRequest req = ctx.request();
-    App identity = managedIdentity;
-    if (!"true".equalsIgnoreCase(req.getHeader("Metadata"))) {
-      StandInHttp.sendJson(ctx, 400, JSON, new JsonObject().put("error", "invalid_request")
-          .put("error_description", "Required metadata header not specified"));
-      return;
-    }
-    String resource = req.getParam("resource");
-    if (identity == null || resource == null || resource.isBlank()) {
-      StandInHttp.sendJson(ctx, 400, JSON, new JsonObject().put("error", "invalid_request").put("error_description",
-          identity == null ? "Identity not found" : "Required query variable 'resource' is missing"));
-      return;
-    }
-    String clientId = req.getParam("client_id");
-    if (clientId != null && !clientId.equals(identity.clientId())) {
-      StandInHttp.sendJson(ctx, 400, JSON, new JsonObject().put("error", "invalid_request")
-          .put("error_description", "Identity not found"));
-      return;
-    }
-    String audience = resource.endsWith("/.default") ? resource.substring(0, resource.length() - 9) : resource;
-    long lifetime = tokenLifetime.toSeconds();
-    long now = clock.instant().getEpochSecond();
-    JsonObject body = new JsonObject()
-        .put("access_token", mint(managedIdentityTenant, identity, audience, lifetime))
-        .put("client_id", identity.clientId())
-        .put("expires_in", Long.toString(lifetime))
-        .put("expires_on", Long.toString(now + lifetime))
-        .put("ext_expires_in", Long.toString(lifetime))
-        .put("not_before", Long.toString(now))
-        .put("resource", resource)
-        .put("token_type", "Bearer");
     StandInHttp.sendJson(ctx, 200, JSON, body);
   }
 
@@ -399,7 +440,7 @@ public final class EntraStandIn extends StandInServer {
   }
 
   /** Entra's error body; the description never repeats a secret, only ids and codes. */
-  private void entraError(RoutingContext ctx, int status, String error, int code, String message) {
+  void entraError(RoutingContext ctx, int status, String error, int code, String message) {
     String traceId = entraHeaders(ctx);
     String correlationId = correlationId(ctx);
     String timestamp = ERROR_TIMESTAMP.format(clock.instant());
@@ -443,9 +484,9 @@ public final class EntraStandIn extends StandInServer {
     return generated;
   }
 
-  private synchronized InjectedFailure takeInjectedFailure() {
+  private synchronized InjectedFailure takeInjectedFailure(String clientId) {
     InjectedFailure current = injectedFailure;
-    if (current == null) {
+    if (current == null || (current.clientId() != null && !current.clientId().equals(clientId))) {
       return null;
     }
     injectedFailure = current.remaining() > 1 ? current.once() : null;
@@ -482,11 +523,92 @@ public final class EntraStandIn extends StandInServer {
     return BASE64URL.encodeToString(StandInHttp.newGuid().getBytes(StandardCharsets.UTF_8));
   }
 
-  private record App(String clientId, String secret, String objectId, List<String> roles) {}
+  /** An app registration and its credentials, which tests change while the gateway runs. */
+  static final class App {
+    final String clientId;
+    final String objectId;
+    final List<String> roles;
+    final Set<String> secrets = ConcurrentHashMap.newKeySet();
+    final Set<String> expiredSecrets = ConcurrentHashMap.newKeySet();
+    final List<X509Certificate> certificates = new CopyOnWriteArrayList<>();
+    final List<Federated> federated = new CopyOnWriteArrayList<>();
 
-  private record InjectedFailure(int remaining, int status, String error, int aadstsCode) {
+    App(String clientId, String objectId, List<String> roles) {
+      this.clientId = clientId;
+      this.objectId = objectId;
+      this.roles = roles;
+    }
+
+    String clientId() {
+      return clientId;
+    }
+
+    String objectId() {
+      return objectId;
+    }
+
+    List<String> roles() {
+      return roles;
+    }
+  }
+
+  record Federated(String issuer, String subject, PublicKey key) {}
+
+  private record ManagedIdentity(String tenant, App app) {}
+
+  Clock clock() {
+    return clock;
+  }
+
+  /**
+   * The instance metadata service: {@code GET ?api-version&resource&client_id} with {@code Metadata: true}, answered
+   * with a token minted like an app-only token for the managed identity (IMDS sends the numbers as strings).
+   */
+  private void managedIdentityToken(RoutingContext ctx) {
+    tokenRequests.incrementAndGet();
+    HttpServerRequest req = ctx.request();
+    if (!"true".equalsIgnoreCase(req.getHeader("Metadata"))) {
+      imdsError(ctx, 400, "invalid_request", "Required metadata header not specified");
+      return;
+    }
+    String resource = req.getParam("resource");
+    if (resource == null || resource.isBlank()) {
+      imdsError(ctx, 400, "invalid_request", "Required query variable 'resource' is missing");
+      return;
+    }
+    String clientId = req.getParam("client_id");
+    ManagedIdentity identity = managedIdentities.get(String.valueOf(clientId != null ? clientId : defaultManagedIdentity));
+    if (identity == null) {
+      imdsError(ctx, 400, "invalid_request", "Identity not found");
+      return;
+    }
+    long lifetime = tokenLifetime.toSeconds();
+    long now = clock.instant().getEpochSecond();
+    JsonObject body = new JsonObject()
+        .put("access_token", mint(identity.tenant(), identity.app(), audience(resource), lifetime))
+        .put("client_id", identity.app().clientId())
+        .put("expires_in", Long.toString(lifetime))
+        .put("expires_on", Long.toString(now + lifetime))
+        .put("ext_expires_in", Long.toString(lifetime))
+        .put("not_before", Long.toString(now))
+        .put("resource", resource)
+        .put("token_type", "Bearer");
+    StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
+  /** IMDS takes a resource; a scope's {@code /.default} and trailing slashes are not part of the audience. */
+  private static String audience(String resource) {
+    String audience = resource.endsWith("/.default") ? resource.substring(0, resource.length() - 9) : resource;
+    return audience.replaceAll("/+$", "");
+  }
+
+  private static void imdsError(RoutingContext ctx, int status, String error, String description) {
+    StandInHttp.sendJson(ctx, status, JSON, new JsonObject().put("error", error).put("error_description", description));
+  }
+
+  private record InjectedFailure(String clientId, int remaining, int status, String error, int aadstsCode) {
     InjectedFailure once() {
-      return new InjectedFailure(remaining - 1, status, error, aadstsCode);
+      return new InjectedFailure(clientId, remaining - 1, status, error, aadstsCode);
     }
   }
 

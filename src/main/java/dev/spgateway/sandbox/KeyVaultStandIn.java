@@ -45,6 +45,7 @@ public final class KeyVaultStandIn {
   private final AtomicInteger challenges = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
   private volatile HttpServer server;
+  private volatile boolean down;
 
   /** A stand-in on a port the OS picks. */
   public KeyVaultStandIn(Vertx vertx, BearerVerifier verifier, String tenant, SelfSignedTls tls) {
@@ -66,11 +67,35 @@ public final class KeyVaultStandIn {
 
   /** Stores a new version of the secret; later reads without a version get this one. */
   public KeyVaultStandIn putSecret(String name, String value) {
+    return putSecret(name, value, null, null);
+  }
+
+  /**
+   * Stores a new version of the secret, as an operator's rotation does.
+   *
+   * @param expires the version's {@code exp} attribute, or null for none
+   * @param contentType e.g. {@code application/x-pkcs12} or {@code application/x-pem-file} for a certificate's
+   *     secret; null for none
+   */
+  public KeyVaultStandIn putSecret(String name, String value, Instant expires, String contentType) {
     byte[] versionBytes = new byte[16];
     random.nextBytes(versionBytes);
     String version = HexFormat.of().formatHex(versionBytes);
     secrets.computeIfAbsent(name, n -> new CopyOnWriteArrayList<>())
-        .add(new SecretVersion(version, value, Instant.now().getEpochSecond()));
+        .add(new SecretVersion(version, value, Instant.now().getEpochSecond(),
+            expires == null ? null : expires.getEpochSecond(), contentType));
+    return this;
+  }
+
+  /** The version id reads without a version get now. */
+  public String latestVersion(String name) {
+    List<SecretVersion> versions = secrets.get(name);
+    return versions == null || versions.isEmpty() ? null : versions.get(versions.size() - 1).version();
+  }
+
+  /** While true, every request is answered 503 ServiceUnavailable, as during a regional outage. */
+  public KeyVaultStandIn unavailable(boolean down) {
+    this.down = down;
     return this;
   }
 
@@ -131,6 +156,10 @@ public final class KeyVaultStandIn {
 
   private void handle(HttpServerRequest request) {
     requests.incrementAndGet();
+    if (down) {
+      error(request, 503, "ServiceUnavailable", "The service is unavailable; retry later.");
+      return;
+    }
     String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
     if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       challenges.incrementAndGet();
@@ -174,15 +203,18 @@ public final class KeyVaultStandIn {
       return;
     }
     reads.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet();
+    JsonObject attributes = new JsonObject()
+        .put("enabled", true)
+        .put("created", found.createdEpochSecond())
+        .put("updated", found.createdEpochSecond())
+        .put("recoveryLevel", "Recoverable+Purgeable")
+        .put("recoverableDays", 90);
+    if (found.expiresEpochSecond() != null) attributes.put("exp", found.expiresEpochSecond());
     JsonObject bundle = new JsonObject()
         .put("value", found.value())
         .put("id", vaultUrl() + "/secrets/" + name + "/" + found.version())
-        .put("attributes", new JsonObject()
-            .put("enabled", true)
-            .put("created", found.createdEpochSecond())
-            .put("updated", found.createdEpochSecond())
-            .put("recoveryLevel", "Recoverable+Purgeable")
-            .put("recoverableDays", 90));
+        .put("attributes", attributes);
+    if (found.contentType() != null) bundle.put("contentType", found.contentType());
     json(request, 200, bundle);
   }
 
@@ -227,5 +259,6 @@ public final class KeyVaultStandIn {
         .end(body.encode());
   }
 
-  private record SecretVersion(String version, String value, long createdEpochSecond) {}
+  private record SecretVersion(String version, String value, long createdEpochSecond, Long expiresEpochSecond,
+      String contentType) {}
 }

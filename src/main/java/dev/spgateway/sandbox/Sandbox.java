@@ -79,6 +79,15 @@ public final class Sandbox {
   /** As above, with the gateway's time (token expiry, key refresh, budgets) read from {@code clock}. */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
       boolean watch, java.time.Clock clock) {
+    return start(vertx, configFile, port, adminPort, workDir, watch, clock, (entra, financeClientId) -> {});
+  }
+
+  /**
+   * As above; {@code beforeGateway} may tell the Entra ID stand-in to fail before the gateway's first token. It is
+   * given the stand-in and the client id of the sandbox's service principal, {@code finance}.
+   */
+  static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir, boolean watch,
+      java.time.Clock clock, java.util.function.BiConsumer<EntraStandIn, String> beforeGateway) {
     read(configFile); // a missing template fails here, with a hint, rather than inside the start
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
@@ -97,6 +106,7 @@ public final class Sandbox {
         .registerApp(TENANT, script.clientId(), script.secret(), CALLER_ROLE)
         .managedIdentity(TENANT, managedIdentityId, CALLER_ROLE);
     return entra.start().compose(started -> {
+      beforeGateway.accept(entra, financeId);
       String issuer = entra.issuer(TENANT);
       String jwks = entra.jwksUrl(TENANT);
       var vault = new KeyVaultStandIn(vertx, new JwksBearerVerifier(vertx, jwks, issuer, KeyVaultStandIn.RESOURCE),

@@ -96,6 +96,41 @@ public final class SelfSignedTls {
     return certificatePem;
   }
 
+  /** Key and certificate in one PEM, as a Key Vault certificate's secret holds them ({@code application/x-pem-file}). */
+  public String keyAndCertificatePem() {
+    return privateKeyPem + certificatePem;
+  }
+
+  /** The certificate, e.g. to upload to an app registration. */
+  public X509Certificate certificate() {
+    try {
+      return (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+          .generateCertificate(new java.io.ByteArrayInputStream(certificatePem.getBytes(StandardCharsets.US_ASCII)));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot read back the generated certificate", e);
+    }
+  }
+
+  /**
+   * Key and certificate as a password-less PKCS#12, base64: what a Key Vault certificate's secret holds by default
+   * ({@code application/x-pkcs12}).
+   */
+  public String pkcs12Base64() {
+    try {
+      var keyFactory = java.security.KeyFactory.getInstance("RSA");
+      String base64 = privateKeyPem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+      var key = keyFactory.generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+      java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      store.setKeyEntry("certificate", key, new char[0], new java.security.cert.Certificate[] {certificate()});
+      var out = new java.io.ByteArrayOutputStream();
+      store.store(out, new char[0]);
+      return Base64.getEncoder().encodeToString(out.toByteArray());
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new IllegalStateException("cannot write the certificate as PKCS#12", e);
+    }
+  }
+
   /** A client {@link SSLContext} that trusts this certificate and nothing else. */
   public SSLContext clientContext() {
     return clientContext;

@@ -17,7 +17,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
+import dev.spgateway.testing.MutableClock;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.Map;
 import io.vertx.junit5.VertxExtension;
@@ -38,6 +39,7 @@ class TokenServiceErrorsTest {
   Vertx vertx;
   EntraStub entra;
   MeterRegistry registry;
+  final MutableClock clock = new MutableClock(Instant.parse("2026-11-22T10:00:00Z"));
 
   @BeforeEach
   void start(Vertx vertx) {
@@ -53,7 +55,7 @@ class TokenServiceErrorsTest {
 
   TokenService service(URI authority, TokenSettings settings, Map<String, String> secrets) {
     return new TokenService(vertx, WebClient.create(vertx), authority, PRINCIPALS, storeOf(secrets), settings,
-        registry, Clock.systemUTC());
+        registry, clock);
   }
 
   TokenService service() {
@@ -83,14 +85,15 @@ class TokenServiceErrorsTest {
     try {
       TokenService service = service();
       awaitFailure(service.token("finance", GRAPH));
-      awaitFailure(service.token("finance", GRAPH)); // not cached: asks again, and fails again
+      awaitFailure(service.token("finance", GRAPH)); // within the back-off: answered from the failure, not logged
     } finally {
       System.setErr(stderr);
       caffeineLogger.removeHandler(handler);
     }
     assertThat(caffeine).isEmpty();
     String logged = logs.toString(StandardCharsets.UTF_8);
-    assertThat(logged.lines().filter(line -> !line.isBlank())).hasSize(2).allMatch(line -> line.contains("AADSTS7000215"));
+    assertThat(logged.lines().filter(line -> !line.isBlank())).hasSize(1).allMatch(line -> line.contains("AADSTS7000215"));
+    assertThat(entra.requests()).isEqualTo(1);
     assertThat(logged).doesNotContain("\tat ", "Exception thrown");
   }
 
@@ -220,12 +223,23 @@ class TokenServiceErrorsTest {
   }
 
   @Test
-  void failuresAreNotCachedTheNextCallAsksAgain() {
+  void aFailureIsRememberedForTheBackOffThenOneAttemptRecovers() {
     entra.answer = EntraStub.entraError(503, "temporarily_unavailable", 50_001);
     TokenService service = service();
     awaitFailure(service.token("finance", GRAPH));
-
     entra.answer = entra.issuing(3600);
+
+    // Within the back-off the caller is answered from the failure, with when to come back; Entra is not asked.
+    Throwable remembered = awaitFailure(service.token("finance", GRAPH));
+    assertThat(remembered).isInstanceOfSatisfying(TokenException.class, e -> {
+      assertThat(e.error()).hasValue("temporarily_unavailable");
+      assertThat(e.retryAfterSeconds().getAsLong()).isBetween(1L, 3L);
+    });
+    assertThat(entra.requests()).isEqualTo(1);
+
+    clock.advance(TokenService.FIRST_BACK_OFF);
+    awaitFailure(service.token("finance", GRAPH)); // answered at once; starts the one attempt behind it
+    await(service.pendingRefresh("finance", GRAPH));
 
     assertThat(await(service.token("finance", GRAPH)).value()).isEqualTo("token-1");
     assertThat(entra.requests()).isEqualTo(2);

@@ -124,7 +124,9 @@ class GatewayIntegrationTest {
     startValues = Map.copyOf(values);
     var config = new ConfigLoader(values::get).parse("test-gateway.yaml", CONFIG);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    gateway = await(Gateway.start(vertx, config, registry));
+    // A cold JVM on a busy machine: the first Key Vault reads load much of the Azure SDK.
+    gateway = Gateway.start(vertx, config, registry).toCompletionStage().toCompletableFuture()
+        .get(2, TimeUnit.MINUTES);
     gatewayUrl = "http://127.0.0.1:" + gateway.port();
     client = WebClient.create(vertx, new WebClientOptions(), new PoolOptions().setHttp1MaxSize(256));
   }
@@ -288,7 +290,7 @@ class GatewayIntegrationTest {
   }
 
   @Test
-  void twoHundredConcurrentFirstCallsCauseOneTokenRequestAndTheSecretIsReadOnce() throws Exception {
+  void twoHundredConcurrentCallsCauseNoTokenRequestBeyondTheOneAtStartAndTheSecretIsReadOnce() throws Exception {
     drainRecordedRequests();
     List<Future<HttpResponse<Buffer>>> calls = IntStream.range(0, 200)
         .mapToObj(i -> client.get(gateway.port(), "127.0.0.1", "/crm/api/data/v9.2/WhoAmI")
@@ -300,9 +302,10 @@ class GatewayIntegrationTest {
       assertThat(call.result().statusCode()).isEqualTo(200);
       answered.put(call.result().getHeader("client-request-id"), 200);
     }
+    // The gateway asked for the Dataverse token once at start (readiness); the calls share it.
     assertThat(drainRecordedRequests().stream().filter(r -> r.getPath().endsWith("/token"))
         .filter(r -> r.getBody().readUtf8().contains("contoso.crm.dynamics.com")))
-        .hasSize(1);
+        .isEmpty();
     assertThat(dataverse.requestCount()).isGreaterThanOrEqualTo(200);
     assertThat(vault.reads("finance-client-secret")).isEqualTo(1);
   }
@@ -326,12 +329,14 @@ class GatewayIntegrationTest {
     assertThat(seen.get(0)).isEqualTo(firstToken);
     assertThat(seen.get(1)).isNotEqualTo(firstToken);
 
-    // When every token is refused, that is the upstream's answer: passed back after one retry, no loop.
+    // When every token is refused, the caller gets the gateway's own problem (not a bare 401 that reads as its key
+    // being refused), and the token just fetched is not evicted again within the window: no token request.
     echo.refuseEveryToken();
     var refused = send(client.post(gateway.port(), "127.0.0.1", "/echo/echo").putHeader(ApiKeys.HEADER, CALLER_KEY),
         Buffer.buffer("third"));
-    assertThat(refused.statusCode()).isEqualTo(401);
-    assertThat(echo.tokensSeen().size() - seenBefore).isEqualTo(4);
+    assertProblem(refused, 502, "upstream-rejected-token");
+    assertThat(refused.getHeader("WWW-Authenticate")).isNull();
+    assertThat(echo.tokensSeen().size() - seenBefore).isEqualTo(3);
   }
 
   @Test
