@@ -93,6 +93,8 @@ public final class AuditLines {
       string(json, "requestId", r.requestId());
       string(json, "caller", r.caller());
       string(json, "authentication", r.authentication());
+      string(json, "callerAppId", r.callerAppId());
+      string(json, "callerObjectId", r.callerObjectId());
       string(json, "servicePrincipal", r.servicePrincipal());
       if (r.servicePrincipal() != null) string(json, "clientId", clientIds.get(r.servicePrincipal()));
       string(json, "upstream", r.upstream());
