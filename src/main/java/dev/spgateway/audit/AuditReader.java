@@ -174,7 +174,6 @@ public final class AuditReader {
     /** {@link #raw} may take whole chunks of lines at once (no limit to count them against). */
     private final boolean chunks;
     private byte[] bytes = new byte[CHUNK];
-    private int[] newlines = new int[4096];
     private boolean stopped;
     private long highestSeq;
 
@@ -292,17 +291,23 @@ public final class AuditReader {
         if (!raw.accept(bytes, from, to - from)) stopped = true;
         return;
       }
-      // Where the lines end, found with String.indexOf (vectorised by the JVM) on the bytes as ISO-8859-1 text.
-      String text = new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
-      int count = 0;
-      for (int at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) {
-        if (count == newlines.length) newlines = java.util.Arrays.copyOf(newlines, count * 2);
-        newlines[count++] = from + at;
+      if (backwards) {
+        // Walks back from the chunk's last newline: no copy of the chunk, no garbage.
+        int end = to - 1;
+        while (end >= from && !stopped) {
+          int start = end - 1;
+          while (start >= from && bytes[start] != '\n') start--;
+          emit(start + 1, end);
+          end = start;
+        }
+        return;
       }
-      for (int n = 0; n < count && !stopped; n++) {
-        int i = backwards ? count - 1 - n : n;
-        int start = i == 0 ? from : newlines[i - 1] + 1;
-        emit(start, newlines[i]);
+      int start = from;
+      while (start < to && !stopped) {
+        int end = start;
+        while (bytes[end] != '\n') end++;
+        emit(start, end);
+        start = end + 1;
       }
     }
 

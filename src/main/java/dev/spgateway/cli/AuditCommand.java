@@ -161,7 +161,13 @@ final class AuditCommand {
     @Override
     int read(AuditReader reader, AuditQuery query, PrintWriter out) throws IOException {
       if (format == Format.json) {
-        reader.export(query, !oldestFirst, limit, Main.bytes(out)); // streamed: any size, in the files' bytes
+        try {
+          reader.export(query, !oldestFirst, limit, Main.bytes(out)); // streamed: any size, in the files' bytes
+        } catch (IOException e) {
+          // The reader went away (`| head`): what it wanted, it got.
+          if (String.valueOf(e.getMessage()).contains("Broken pipe")) return 0;
+          throw e;
+        }
         return 0;
       }
       List<String> lines = new ArrayList<>();
