@@ -291,6 +291,7 @@ class GatewayIntegrationTest {
 
   @Test
   void twoHundredConcurrentCallsCauseNoTokenRequestBeyondTheOneAtStartAndTheSecretIsReadOnce() throws Exception {
+    awaitReady(); // the token requests made at start have been answered (and recorded) by now
     drainRecordedRequests();
     List<Future<HttpResponse<Buffer>>> calls = IntStream.range(0, 200)
         .mapToObj(i -> client.get(gateway.port(), "127.0.0.1", "/crm/api/data/v9.2/WhoAmI")
@@ -409,6 +410,15 @@ class GatewayIntegrationTest {
   private HttpResponse<Buffer> record(HttpResponse<Buffer> response) {
     answered.put(response.getHeader("client-request-id"), response.statusCode());
     return response;
+  }
+
+  /** Readiness turns 200 once the token requests made at start have been answered: a bounded wait on that. */
+  private void awaitReady() throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (await(client.get(gateway.adminPort(), "127.0.0.1", "/health/ready").send()).statusCode() != 200) {
+      assertThat(System.nanoTime()).as("ready within 60 s").isLessThan(deadline);
+      Thread.sleep(20); // polling an observable state, not waiting for time to pass
+    }
   }
 
   private List<RecordedRequest> drainRecordedRequests() throws InterruptedException {
