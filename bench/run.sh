@@ -61,7 +61,6 @@ done
 TMP=$(mktemp -d /tmp/sp-gateway-bench.XXXXXX)
 NGINX_PID=""
 JAVA_PID=""
-SANDBOX_DIR=""
 stop() { # pid: TERM, up to 10 s, then KILL
   local pid=$1 i
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -75,10 +74,9 @@ cleanup() {
   stop "$JAVA_PID"
   stop "$NGINX_PID"
   if [ "${KEEP_TMP:-0}" = 1 ]; then
-    log "kept $TMP${SANDBOX_DIR:+ and $SANDBOX_DIR}"
+    log "kept $TMP"
   else
     rm -rf "$TMP"
-    case "$SANDBOX_DIR" in /tmp/sp-gateway-sandbox*) rm -rf "$SANDBOX_DIR" ;; esac
   fi
   exit "$rc"
 }
@@ -142,9 +140,9 @@ BODY_BYTES=$(curl -sS "http://$HOST:$UPSTREAM_PORT/v1.0/users/42" | wc -c)
 
 # --- gateway: the sandbox (Entra ID and Key Vault stand-ins) with bench/sandbox-bench.yaml -----------
 log "starting the sandbox gateway on $HOST:$GATEWAY_PORT, admin $ADMIN_PORT (core 0)"
-BENCH_UPSTREAM_URL="http://$HOST:$UPSTREAM_PORT" \
+BENCH_UPSTREAM_URL="http://$HOST:$UPSTREAM_PORT" SPGW_LOG_FORMAT=text \
   taskset -c 0 java -Xms512m -Xmx512m ${JAVA_OPTS:-} -jar "$JAR" sandbox --config "$CONFIG" \
-  --port "$GATEWAY_PORT" --admin-port "$ADMIN_PORT" >"$TMP/gateway.out" 2>"$TMP/gateway.err" &
+  --port "$GATEWAY_PORT" --admin-port "$ADMIN_PORT" --work-dir "$TMP/sandbox" >"$TMP/gateway.out" 2>"$TMP/gateway.err" &
 JAVA_PID=$!
 if ! wait_for "http://$HOST:$ADMIN_PORT/health/ready" 120; then
   tail -n 40 "$TMP/gateway.out" "$TMP/gateway.err" >&2 || true
@@ -157,7 +155,6 @@ for _ in $(seq 1 20); do # the key is printed just after the listener is ready
   sleep 0.25
 done
 [ -n "$KEY" ] || die "no 'Caller key: ' line in the sandbox's output"
-SANDBOX_DIR=$(awk '$1=="audit" && $2=="log"{print $3; exit}' "$TMP/gateway.out" | xargs -r dirname)
 
 GW_URL="http://$HOST:$GATEWAY_PORT/fast/v1.0/users/42"
 DIRECT_URL="http://$HOST:$UPSTREAM_PORT/v1.0/users/42"

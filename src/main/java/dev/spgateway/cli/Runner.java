@@ -6,11 +6,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
+import sun.misc.Signal;
 
 /** Starts something on a fresh Vert.x, keeps the process alive, and shuts it down cleanly on SIGTERM. */
 final class Runner {
@@ -27,8 +30,9 @@ final class Runner {
   }
 
   /**
-   * Starts, then returns {@link Main#KEEP_RUNNING}: Vert.x's threads keep the process up, and a shutdown
-   * hook stops it cleanly (every audit record written) on SIGTERM or Ctrl-C.
+   * Starts, then returns {@link Main#KEEP_RUNNING}: Vert.x's threads keep the process up. SIGTERM or Ctrl-C
+   * stops it cleanly (requests under way finish, every audit record is written) and exits 0, as process
+   * supervisors expect of a requested stop; 1 if the stop did not complete cleanly.
    */
   static int runUntilStopped(CommandSpec spec, Function<Vertx, Future<? extends Running>> start)
       throws InterruptedException {
@@ -41,14 +45,48 @@ final class Runner {
       vertx.close();
       return Main.START_FAILED;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      CompletableFuture<Void> closed = running.close().eventually(vertx::close).toCompletionStage().toCompletableFuture();
-      try {
-        closed.get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        System.err.println("sp-gateway did not stop cleanly: " + e);
-      }
-    }, "shutdown"));
+    Stop stop = new Stop(vertx, running);
+    // The JVM's default for these signals runs the shutdown hooks and exits 143 / 130; a requested stop is a success.
+    for (String signal : List.of("TERM", "INT")) Signal.handle(new Signal(signal), received -> stop.thenExit());
+    // Any other way out (System.exit elsewhere) still stops cleanly.
+    Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "shutdown"));
     return Main.KEEP_RUNNING;
+  }
+
+  /** Stops once, whoever asks first; later callers wait for the same outcome. */
+  private static final class Stop {
+    private final Vertx vertx;
+    private final Running running;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final CompletableFuture<Boolean> clean = new CompletableFuture<>();
+
+    Stop(Vertx vertx, Running running) {
+      this.vertx = vertx;
+      this.running = running;
+    }
+
+    void thenExit() {
+      // Not on the signal dispatcher's thread: System.exit waits for shutdown hooks, which wait for this stop.
+      Thread exit = new Thread(() -> System.exit(run() ? 0 : 1), "stop");
+      exit.start();
+    }
+
+    boolean run() {
+      if (started.compareAndSet(false, true)) {
+        running.close().eventually(vertx::close).onComplete(closed -> {
+          if (closed.failed()) System.err.println("sp-gateway did not stop cleanly: " + closed.cause());
+          clean.complete(closed.succeeded());
+        });
+      }
+      try {
+        return clean.get(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        System.err.println("sp-gateway did not stop within 30 s");
+        return false;
+      }
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.spgateway.cli;
 
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.sandbox.Sandbox;
+import io.vertx.core.Future;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -19,34 +20,50 @@ final class SandboxCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/sandbox.yaml",
-      description = "the sandbox's config template (default: ${DEFAULT-VALUE})")
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "a config template of your own (default: config/sandbox.yaml, shipped inside the jar)")
   Path config;
 
-  @Option(names = "--port", defaultValue = "8080", description = "the gateway's port (default: ${DEFAULT-VALUE})")
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "${env:SPGW_SANDBOX_HOST:-127.0.0.1}",
+      description = "the address the gateway and admin ports listen on (default: ${DEFAULT-VALUE}; "
+          + "the container image sets 0.0.0.0 through SPGW_SANDBOX_HOST)")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8080", description = "the gateway's port; 0 picks a free one "
+      + "(default: ${DEFAULT-VALUE})")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "9090", description = "health and metrics (default: ${DEFAULT-VALUE})")
+  @Option(names = "--admin-port", defaultValue = "9090", description = "health and metrics; 0 picks a free one "
+      + "(default: ${DEFAULT-VALUE})")
   int adminPort;
+
+  @Option(names = "--work-dir", paramLabel = "DIR", description = "where the audit log and the stand-in vault's "
+      + "certificate go, kept after exit (default: a temporary folder, removed on exit)")
+  Path workDir;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    Path workDir = Files.createTempDirectory("sp-gateway-sandbox");
+    boolean temporary = workDir == null;
+    Path dir = temporary ? Files.createTempDirectory("sp-gateway-sandbox") : Files.createDirectories(workDir);
     Sandbox[] started = new Sandbox[1];
-    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, port, adminPort, workDir)
+    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, host, port, adminPort, dir)
         .onSuccess(sandbox -> started[0] = sandbox)
-        .map(sandbox -> sandbox::close));
+        .map(sandbox -> () -> sandbox.close().eventually(() -> temporary
+            ? vertx.executeBlocking(() -> TempDirs.delete(dir))
+            : Future.succeededFuture())));
     if (exit == Main.KEEP_RUNNING) explain(started[0], spec.commandLine().getOut());
+    else if (temporary) TempDirs.delete(dir);
     return exit;
   }
 
   private void explain(Sandbox sandbox, PrintWriter out) {
     String gateway = "http://127.0.0.1:" + sandbox.gateway().port();
+    String admin = "http://127.0.0.1:" + sandbox.gateway().adminPort();
     String key = "-H '" + ApiKeys.HEADER + ": " + sandbox.callerKey() + "'";
     out.println();
     out.println("sp-gateway sandbox is running. Ctrl-C stops it.");
     out.println("  gateway    " + gateway + "   (caller 'invoice-flow', acting as service principal 'finance')");
-    out.println("  admin      http://127.0.0.1:" + sandbox.gateway().adminPort() + "/metrics  /health/ready");
+    out.println("  admin      " + admin + "/metrics  /health/ready");
     sandbox.standIns().forEach((name, url) -> out.printf("  stand-in   %-10s %s%n", name, url));
     out.println("  audit log  " + sandbox.auditFile());
     out.println();

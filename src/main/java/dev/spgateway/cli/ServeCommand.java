@@ -3,6 +3,7 @@ package dev.spgateway.cli;
 import dev.spgateway.config.ConfigException;
 import dev.spgateway.config.ConfigLoader;
 import dev.spgateway.config.GatewayConfig;
+import dev.spgateway.logging.Logging;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,6 +30,7 @@ final class ServeCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(e.getMessage());
       return Main.BAD_CONFIG;
     }
+    Logging.apply(loaded.logging().withEnvironment(System::getenv));
     return Runner.runUntilStopped(spec, vertx -> Runner.startGateway(vertx, loaded));
   }
 }

@@ -7,6 +7,7 @@ import dev.spgateway.credential.KeyVaultConfig;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.listener.ListenerConfig;
+import dev.spgateway.logging.LoggingConfig;
 import dev.spgateway.policy.RouteConfig;
 import dev.spgateway.policy.batch.BatchConfig;
 import dev.spgateway.proxy.UpstreamConfig;
@@ -32,7 +33,8 @@ public record GatewayConfig(
     Map<String, CallerConfig> callers,
     AuditConfig audit,
     BatchConfig batch,
-    RateLimitConfig ratelimit) {
+    RateLimitConfig ratelimit,
+    LoggingConfig logging) {
 
   public GatewayConfig {
     if (listener == null) listener = ListenerConfig.defaults();
@@ -42,6 +44,7 @@ public record GatewayConfig(
     if (audit == null) audit = AuditConfig.defaults();
     if (batch == null) batch = BatchConfig.defaults();
     if (ratelimit == null) ratelimit = RateLimitConfig.defaults();
+    if (logging == null) logging = LoggingConfig.defaults();
     servicePrincipals = servicePrincipals == null ? Map.of() : Map.copyOf(servicePrincipals);
     upstreams = upstreams == null ? Map.of() : Map.copyOf(upstreams);
     callers = callers == null ? Map.of() : Map.copyOf(callers);

@@ -32,6 +32,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -45,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class Gateway {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+  /** How long a graceful stop waits for requests under way. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Vertx vertx;
   private final Pipeline pipeline;
@@ -53,9 +56,11 @@ public final class Gateway {
   private final int adminPort;
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
+  private final AtomicBoolean ready;
 
   private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
-      AuditLog audit, List<AutoCloseable> clients) {
+      AuditLog audit, List<AutoCloseable> clients, AtomicBoolean ready) {
+    this.ready = ready;
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.listener = listener;
@@ -118,7 +123,7 @@ public final class Gateway {
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
               return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
-                  resources.audit(), clients);
+                  resources.audit(), clients, ready);
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
@@ -163,15 +168,36 @@ public final class Gateway {
   }
 
   /**
-   * Stops taking requests (503 shutting-down), lets those under way finish and leave their records (10 s at
-   * most), closes the listener, then writes out every audit record.
+   * Stops taking requests (503 shutting-down, and not ready, so a load balancer moves on), lets those under way
+   * finish and leave their records (10 s at most), closes the listener, then writes out every audit record.
+   * Logs one line saying so.
    */
   public Future<Void> close() {
-    return pipeline.drain(vertx, java.time.Duration.ofSeconds(10))
+    ready.set(false);
+    long start = System.nanoTime();
+    Pipeline.Drained[] drained = new Pipeline.Drained[1];
+    return pipeline.drain(vertx, STOP_TIMEOUT)
+        .onSuccess(result -> drained[0] = result)
         // Nothing is under way now: idle keep-alive connections need not be waited for.
         .eventually(listener::close)
         .eventually(admin::close)
-        .eventually(() -> closeAll(audit, clients));
+        .eventually(() -> closeAll(audit, clients))
+        .onComplete(closed -> logStopped(drained[0], Duration.ofNanos(System.nanoTime() - start), closed.cause()))
+        .mapEmpty();
+  }
+
+  private static void logStopped(Pipeline.Drained drained, Duration took, Throwable failure) {
+    String requests = drained == null ? "" : String.format(
+        "; drained %d request(s) under way%s, refused %d arriving meanwhile with 503 shutting-down",
+        drained.underWay() - drained.unfinished(),
+        drained.unfinished() == 0 ? "" : " (" + drained.unfinished() + " cut off after " + STOP_TIMEOUT.toSeconds()
+            + " s)",
+        drained.refused());
+    if (failure == null) {
+      LOG.info("sp-gateway stopped in {} ms{}; audit log flushed", took.toMillis(), requests);
+    } else {
+      LOG.error("sp-gateway stopped in {} ms{}; but closing failed: {}", took.toMillis(), requests, failure.toString());
+    }
   }
 
   private static Future<Void> closeAll(AuditLog audit, List<AutoCloseable> clients) {

@@ -7,6 +7,7 @@ import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.logging.Logging;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RoutePolicy;
@@ -37,6 +38,7 @@ import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.MDC;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -72,6 +74,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** Requests admitted and not yet recorded: a graceful stop waits for them. */
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
+  private final AtomicInteger refusedWhileDraining = new AtomicInteger();
 
   public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
       RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
@@ -100,6 +103,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     if (draining) {
+      refusedWhileDraining.incrementAndGet();
       response.putHeader(HttpHeaders.CONNECTION, "close");
       reject(exchange, SHUTTING_DOWN);
       return;
@@ -122,22 +126,32 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {
           // A caller that hung up is not the gateway failing: the close handler records it.
-          if (!response.closed()) reject(exchange, asRejection(failure));
+          if (response.closed()) return;
+          // A failure may be logged: the line carries this request's id.
+          try (var id = MDC.putCloseable(Logging.REQUEST_ID, exchange.requestId)) {
+            reject(exchange, asRejection(failure));
+          }
         });
   }
+
+  /** What a graceful stop did: requests under way when it began, those still unfinished at its timeout, and
+   * requests refused with 503 shutting-down meanwhile. */
+  public record Drained(int underWay, int unfinished, int refused) {}
 
   /**
    * Starts a graceful stop: new requests get 503 shutting-down (and a connection close), and the future
    * completes once every request under way has been answered and recorded, or after {@code timeout}.
    */
-  public Future<Void> drain(Vertx vertx, Duration timeout) {
+  public Future<Drained> drain(Vertx vertx, Duration timeout) {
     draining = true;
-    Promise<Void> drained = Promise.promise();
+    int atStart = underWay.get();
+    Promise<Drained> drained = Promise.promise();
     long deadline = System.nanoTime() + timeout.toNanos();
     vertx.setPeriodic(20, timer -> {
-      if (underWay.get() == 0 || System.nanoTime() > deadline) {
+      int left = underWay.get();
+      if (left == 0 || System.nanoTime() > deadline) {
         vertx.cancelTimer(timer);
-        drained.tryComplete();
+        drained.tryComplete(new Drained(atStart, left, refusedWhileDraining.get()));
       }
     });
     return drained.future();

@@ -4,12 +4,15 @@ import dev.spgateway.config.ConfigLoader;
 import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.gateway.Gateway;
 import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.logging.Logging;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -19,14 +22,17 @@ import java.util.UUID;
 /**
  * The gateway with local stand-ins for Entra ID, Key Vault, Graph and a Dataverse environment, so a
  * newcomer sees a real call go through without an Azure tenant. The gateway runs exactly as under
- * {@code serve}: its config is {@code config/sandbox.yaml} with the stand-ins' addresses filled in.
- * Only the {@code sandbox} command starts this; {@code serve} never does.
+ * {@code serve}: its config is {@code config/sandbox.yaml} (shipped inside the jar, so the sandbox runs from
+ * any directory) with the stand-ins' addresses filled in. Only the {@code sandbox} command starts this;
+ * {@code serve} never does.
  */
 public final class Sandbox {
 
   public static final String TENANT = "5a9d0000-5a9d-4000-8000-00000000cafe";
   public static final String DATAVERSE_ENVIRONMENT = "https://contoso.crm.dynamics.com";
   private static final String FINANCE_SECRET_NAME = "finance-client-secret";
+  /** {@code config/sandbox.yaml}, copied into the jar by the build. */
+  private static final String BUNDLED_CONFIG = "sandbox.yaml";
 
   private final Gateway gateway;
   private final EntraStandIn entra;
@@ -52,8 +58,25 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    String configText = read(configFile);
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir);
+  }
+
+  /**
+   * As {@link #start(Vertx, Path, int, int, Path)}, listening on {@code host}; a null {@code configFile}
+   * means the config shipped inside the jar.
+   */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, String host, int port, int adminPort,
+      Path workDir) {
+    String configName;
+    String configText;
+    try {
+      configName = configFile == null ? BUNDLED_CONFIG + " (inside the jar)" : configFile.toString();
+      configText = configFile == null ? bundledConfig() : read(configFile);
+    } catch (UncheckedIOException e) {
+      return Future.failedFuture(e.getMessage());
+    }
     SelfSignedTls tls = SelfSignedTls.generate();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
     Path auditFile = workDir.resolve("audit.jsonl");
     String financeId = UUID.randomUUID().toString();
@@ -73,8 +96,10 @@ public final class Sandbox {
       var graph = new GraphStandIn(vertx, new JwksBearerVerifier(vertx, jwks, issuer, GraphStandIn.AUDIENCE));
       var dataverse = new DataverseStandIn(vertx, DATAVERSE_ENVIRONMENT,
           new JwksBearerVerifier(vertx, jwks, issuer, DATAVERSE_ENVIRONMENT)).tenant(TENANT);
-      return Future.all(vault.start(), graph.start(), dataverse.start()).compose(all -> {
+      // Parsing the config and setting up logging load many classes: a worker does it, not the event loop.
+      return Future.all(vault.start(), graph.start(), dataverse.start()).compose(all -> vertx.executeBlocking(() -> {
         Map<String, String> values = new HashMap<>();
+        values.put("SANDBOX_HOST", host);
         values.put("SANDBOX_PORT", Integer.toString(port));
         values.put("SANDBOX_ADMIN_PORT", Integer.toString(adminPort));
         values.put("SANDBOX_AUTHORITY", entra.baseUrl());
@@ -90,10 +115,13 @@ public final class Sandbox {
         values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
         // The stand-ins' addresses first, then the environment, so a custom --config can add its own values.
         var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
-        GatewayConfig config = environment.parse(configFile.toString(), configText);
+        GatewayConfig config = environment.parse(configName, configText);
+        Logging.apply(config.logging().withEnvironment(System::getenv));
+        return config;
+      })).compose(config -> {
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
-        return Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+        return Gateway.start(vertx, config, registry)
             .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns, graph, dataverse));
       });
     });
@@ -145,8 +173,18 @@ public final class Sandbox {
     try {
       return Files.readString(file);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the sandbox config " + file + " (run from the repository root, "
-          + "or pass --config): " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot read the sandbox config " + file.toAbsolutePath() + " (" + e
+          + "); leave out --config to use the one inside the jar", e);
+    }
+  }
+
+  private static String bundledConfig() {
+    try (InputStream in = Sandbox.class.getResourceAsStream(BUNDLED_CONFIG)) {
+      if (in == null) throw new IOException("resource missing");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("this build has no " + BUNDLED_CONFIG + " inside (" + e.getMessage()
+          + "); rebuild it with mvn package, or pass --config config/sandbox.yaml", e);
     }
   }
 
