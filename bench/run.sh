@@ -9,7 +9,11 @@
 #
 # Env: DURATION (15s), CONNECTIONS (64), WARMUP (60s), WARMUP_CONNECTIONS (64), GATEWAY_PORT (38180),
 #      ADMIN_PORT (38190), UPSTREAM_PORT (38181), KEEP_TMP=1 keeps the temp dir (logs, nginx conf, audit file),
-#      JAR (target/sp-gateway.jar; built if missing), JAVA_OPTS (added after -Xms512m -Xmx512m, e.g. for JFR).
+#      JAR (target/sp-gateway.jar; built if missing), HEAP (-Xms512m -Xmx512m), JAVA_OPTS (added after HEAP,
+#      e.g. for JFR). The gateway's peak and final RSS are printed at the end.
+#
+#   # RSS with the container image's settings (deploy/jvm.options) and its 512 MiB limit, under 1000 connections:
+#   HEAP="@deploy/jvm.options -XX:MaxRAM=512m" CONNECTIONS=1000 WARMUP=5s DURATION=20s bash bench/run.sh
 set -euo pipefail
 
 DURATION=${DURATION:-15s}
@@ -17,6 +21,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 # The JVM needs its JIT to settle: measured after 5 s it did half the steady-state throughput.
 WARMUP=${WARMUP:-60s}
 WARMUP_CONNECTIONS=${WARMUP_CONNECTIONS:-$CONNECTIONS}
+HEAP=${HEAP:--Xms512m -Xmx512m}
+export HEAP
 GATEWAY_PORT=${GATEWAY_PORT:-38180}
 ADMIN_PORT=${ADMIN_PORT:-38190}
 UPSTREAM_PORT=${UPSTREAM_PORT:-38181}
@@ -141,7 +147,7 @@ BODY_BYTES=$(curl -sS "http://$HOST:$UPSTREAM_PORT/v1.0/users/42" | wc -c)
 # --- gateway: the sandbox (Entra ID and Key Vault stand-ins) with bench/sandbox-bench.yaml -----------
 log "starting the sandbox gateway on $HOST:$GATEWAY_PORT, admin $ADMIN_PORT (core 0)"
 BENCH_UPSTREAM_URL="http://$HOST:$UPSTREAM_PORT" SPGW_LOG_FORMAT=text \
-  taskset -c 0 java -Xms512m -Xmx512m ${JAVA_OPTS:-} -jar "$JAR" sandbox --config "$CONFIG" \
+  taskset -c 0 java ${HEAP//@deploy\//@$REPO/deploy/} ${JAVA_OPTS:-} -jar "$JAR" sandbox --config "$CONFIG" \
   --port "$GATEWAY_PORT" --admin-port "$ADMIN_PORT" --work-dir "$TMP/sandbox" >"$TMP/gateway.out" 2>"$TMP/gateway.err" &
 JAVA_PID=$!
 if ! wait_for "http://$HOST:$ADMIN_PORT/health/ready" 120; then
@@ -206,17 +212,20 @@ awk -v d50="$d50" -v g50="$g50" -v d99="$d99" -v g99="$g99" -v dr="$(rps "$TMP/d
 # Did the gateway run really go through the gateway?
 curl -fsS --max-time 5 "http://$HOST:$ADMIN_PORT/metrics" >"$TMP/metrics.txt"
 metric() { awk -v m="$1" 'index($0, m" ")==1 || index($0, m"{")==1 {v=$NF} END{print (v==""?"absent":v)}' "$TMP/metrics.txt"; }
-ok=$(awk '/^gateway_requests_total\{/ && /caller="invoice-flow"/ && /status="200"/ && /upstream="fast"/{print $NF}' \
+ok=$(awk '/^gateway_requests_total\{/ && /caller="invoice-flow"/ && /status_class="2xx"/ && /upstream="fast"/{print $NF}' \
   "$TMP/metrics.txt")
-other=$(awk '/^gateway_requests_total\{/ && !(/caller="invoice-flow"/ && /status="200"/ && /upstream="fast"/){s+=$NF}
+other=$(awk '/^gateway_requests_total\{/ && !(/caller="invoice-flow"/ && /status_class="2xx"/ && /upstream="fast"/){s+=$NF}
   END{print s+0}' "$TMP/metrics.txt")
 sent=$(( $(reqs "$TMP/warmup-gateway.txt") + $(reqs "$TMP/gateway.txt") + 1 ))
-echo "metrics: gateway_requests_total{caller=\"invoice-flow\",status=\"200\",upstream=\"fast\"} = ${ok:-absent}" \
+echo "metrics: gateway_requests_total{caller=\"invoice-flow\",status_class=\"2xx\",upstream=\"fast\"} = ${ok:-absent}" \
   "(wrk+curl completed $sent through the gateway, warm-up included); other statuses: $other;" \
   "audit records written $(metric gateway_audit_records_total), lost $(metric gateway_audit_lost_total)"
 awk '/^gateway_upstream_duration_seconds_(sum|count)\{.*upstream="fast"/{ if($1 ~ /_sum/) s=$NF; else c=$NF }
   END{ if(c>0) printf "gateway-measured upstream time (send to response headers): mean %.3f ms over %d requests\n",
   1000*s/c, c }' "$TMP/metrics.txt"
+# VmHWM: the highest resident set size the process reached; what a container's memory limit is measured against.
+awk '/^VmHWM:/{h=$2} /^VmRSS:/{r=$2} END{printf "gateway memory: peak RSS %d MB, RSS now %d MB (JVM options: %s)\n",
+  h/1024, r/1024, ENVIRON["HEAP"]}' "/proc/$JAVA_PID/status"
 new_err=$((ERR_LINES_AFTER - ERR_LINES_BEFORE))
 echo "gateway log lines (stderr) from warm-up to the end of load: $new_err"
 [ "$new_err" -eq 0 ] || sed -n "$((ERR_LINES_BEFORE + 1)),${ERR_LINES_AFTER}p" "$TMP/gateway.err" \

@@ -15,6 +15,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -106,6 +107,14 @@ public final class TokenService implements TokenSource {
         .recordStats()
         .buildAsync();
     CaffeineCacheMetrics.monitor(registry, cache, "tokens");
+    // Present at 0 from the start, so rate() and alerts see the first failure.
+    for (String name : this.principals.keySet()) {
+      for (String outcome : List.of("success", TokenException.UNREACHABLE, TokenException.TIMEOUT,
+          TokenException.INVALID_RESPONSE, TokenException.SECRET_UNAVAILABLE)) {
+        requests(name, outcome);
+      }
+      durations(name);
+    }
   }
 
   @Override
@@ -210,10 +219,7 @@ public final class TokenService implements TokenSource {
     Timer.Sample sample = Timer.start(registry);
     return tokenClient.request(name, principal, secret, key.scope(), settings.requestTimeout())
         .andThen(result -> {
-          sample.stop(Timer.builder("gateway.token.request.duration")
-              .description("Time taken by token requests to Entra ID")
-              .tag("service_principal", name)
-              .register(registry));
+          sample.stop(durations(name));
           if (result.succeeded()) {
             count(name, "success");
             log.debug("token for service principal '{}' scope '{}' valid until {}",
@@ -226,12 +232,22 @@ public final class TokenService implements TokenSource {
   }
 
   private void count(String servicePrincipal, String outcome) {
-    Counter.builder("gateway.token.requests")
+    requests(servicePrincipal, outcome).increment();
+  }
+
+  private Counter requests(String servicePrincipal, String outcome) {
+    return Counter.builder("gateway.token.requests")
         .description("Token requests to Entra ID by outcome")
         .tag("service_principal", servicePrincipal)
         .tag("outcome", outcome)
-        .register(registry)
-        .increment();
+        .register(registry);
+  }
+
+  private Timer durations(String servicePrincipal) {
+    return Timer.builder("gateway.token.request.duration")
+        .description("Time taken by token requests to Entra ID")
+        .tag("service_principal", servicePrincipal)
+        .register(registry);
   }
 
   private record Key(String servicePrincipal, String scope) {}

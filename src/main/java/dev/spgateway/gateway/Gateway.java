@@ -3,6 +3,7 @@ package dev.spgateway.gateway;
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.spgateway.admin.AdminServer;
+import dev.spgateway.admin.JvmMetrics;
 import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditWriter;
 import dev.spgateway.config.GatewayConfig;
@@ -33,7 +34,11 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -79,11 +84,11 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
     return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            AuditWriter.open(config.audit(), config.clientIds(), registry)))
+            AuditWriter.open(config.audit(), config.clientIds(), registry), JvmMetrics.bind(registry)))
         .compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
-  private record Resources(OutboundTrust trust, AuditLog audit) {}
+  private record Resources(OutboundTrust trust, AuditLog audit, AutoCloseable jvmMetrics) {}
 
   private record Listening(Pipeline pipeline, HttpServer server) {}
 
@@ -100,7 +105,8 @@ public final class Gateway {
 
     RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
 
-    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
+    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close,
+        resources.jvmMetrics());
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit());
     return admin.listen(config.admin())
@@ -111,7 +117,7 @@ public final class Gateway {
               RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
-                  tokens, new Forwarder(upstreamClient), resources.audit(), registry);
+                  tokens, new Forwarder(upstreamClient), resources.audit(), requestMetrics(config, registry));
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
                   .listen(config.listener().port(), config.listener().host())
@@ -128,6 +134,19 @@ public final class Gateway {
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
+  }
+
+  /** Request meters for every caller and the upstreams its routes name, and throttling meters per route, at 0. */
+  private static RequestMetrics requestMetrics(GatewayConfig config, PrometheusMeterRegistry registry) {
+    Map<String, Set<String>> upstreamsByCaller = new HashMap<>();
+    Set<List<String>> servicePrincipalAndUpstream = new HashSet<>();
+    config.callers().keySet().forEach(caller -> upstreamsByCaller.put(caller, new HashSet<>()));
+    config.routes().forEach((caller, routes) -> routes.forEach(route -> {
+      upstreamsByCaller.get(caller).add(route.upstream());
+      servicePrincipalAndUpstream.add(List.of(route.as(), route.upstream()));
+    }));
+    RateLimiter.registerMeters(registry, servicePrincipalAndUpstream);
+    return new RequestMetrics(registry, upstreamsByCaller, config.upstreams().keySet());
   }
 
   /** Every secret the config names, read once from Key Vault. */

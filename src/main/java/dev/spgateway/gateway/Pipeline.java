@@ -19,7 +19,6 @@ import dev.spgateway.proxy.UpstreamFailure;
 import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.Admission;
 import dev.spgateway.ratelimit.RateLimiter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -77,7 +76,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final AtomicInteger refusedWhileDraining = new AtomicInteger();
 
   public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
-      RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
+      RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, RequestMetrics metrics) {
     this.authenticator = authenticator;
     this.policy = policy;
     this.batches = batches;
@@ -86,7 +85,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     this.tokens = tokens;
     this.forwarder = forwarder;
     this.audit = audit;
-    this.metrics = new RequestMetrics(registry);
+    this.metrics = metrics;
   }
 
   @Override
@@ -144,17 +143,22 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   public Future<Drained> drain(Vertx vertx, Duration timeout) {
     draining = true;
-    int atStart = underWay.get();
     Promise<Drained> drained = Promise.promise();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    vertx.setPeriodic(20, timer -> {
-      int left = underWay.get();
-      if (left == 0 || System.nanoTime() > deadline) {
-        vertx.cancelTimer(timer);
-        drained.tryComplete(new Drained(atStart, left, refusedWhileDraining.get()));
-      }
-    });
+    awaitDrained(vertx, drained, underWay.get(), System.nanoTime() + timeout.toNanos());
     return drained.future();
+  }
+
+  /**
+   * Checks now, then every 20 ms, with one-shot timers: a periodic timer's first tick can run before
+   * setPeriodic has returned, and cancelling it from there fails in Vert.x 5.0.10 (NullPointerException).
+   */
+  private void awaitDrained(Vertx vertx, Promise<Drained> drained, int atStart, long deadline) {
+    int left = underWay.get();
+    if (left == 0 || System.nanoTime() > deadline) {
+      drained.tryComplete(new Drained(atStart, left, refusedWhileDraining.get()));
+      return;
+    }
+    vertx.setTimer(20, timer -> awaitDrained(vertx, drained, atStart, deadline));
   }
 
   /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}. */
@@ -372,7 +376,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         : completed ? null : "the connection closed before the response was complete";
     String caller = exchange.caller == null ? null : exchange.caller.name();
     Decision.Allow allow = exchange.allow;
-    metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+    metrics.request(caller, exchange.upstream == null ? exchange.upstreamName : exchange.upstream.name(), status,
+        rejection == null ? null : rejection.type());
     return new AuditRecord(
         exchange.startTime,
         exchange.requestId,
