@@ -29,9 +29,11 @@ USER 10001
 # (the example config reads SPGW_ADMIN_HOST). Keep it off the callers' network: publish only 8080 to callers,
 # and let only the orchestrator and the scraper reach 9090 (deploy/kubernetes/networkpolicy.yaml).
 # `sandbox` listens on every interface too, so `docker run -p 8080:8080 -p 9090:9090 sp-gateway sandbox` works.
+# MALLOC_ARENA_MAX: glibc's per-thread malloc arenas otherwise add tens of MB of resident memory (deploy/README.md).
 ENV SPGW_ADMIN_HOST=0.0.0.0 \
     SPGW_SANDBOX_HOST=0.0.0.0 \
-    SPGW_LOG_FORMAT=json
+    SPGW_LOG_FORMAT=json \
+    MALLOC_ARENA_MAX=2
 EXPOSE 8080 9090
 # Ready = secrets loaded and the listener up. bash's /dev/tcp: the JRE image needs no curl for this.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \

@@ -13,7 +13,8 @@
 #      e.g. for JFR). The gateway's peak and final RSS are printed at the end.
 #
 #   # RSS with the container image's settings (deploy/jvm.options) and its 512 MiB limit, under 1000 connections:
-#   HEAP="@deploy/jvm.options -XX:MaxRAM=512m" CONNECTIONS=1000 WARMUP=5s DURATION=20s bash bench/run.sh
+#   MALLOC_ARENA_MAX=2 HEAP="@deploy/jvm.options -XX:MaxRAM=512m" CONNECTIONS=1000 WARMUP=5s DURATION=20s \
+#     bash bench/run.sh
 set -euo pipefail
 
 DURATION=${DURATION:-15s}
