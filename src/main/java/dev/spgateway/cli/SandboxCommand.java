@@ -1,5 +1,6 @@
 package dev.spgateway.cli;
 
+import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.sandbox.Sandbox;
 import io.vertx.core.Future;
@@ -41,16 +42,30 @@ final class SandboxCommand implements Callable<Integer> {
       + "certificate go, kept after exit (default: a temporary folder, removed on exit)")
   Path workDir;
 
+  @Option(names = "--watch", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "re-read the config when its file changes (default: ${DEFAULT-VALUE}); SIGHUP always re-reads it")
+  boolean watch;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     boolean temporary = workDir == null;
     Path dir = temporary ? Files.createTempDirectory("sp-gateway-sandbox") : Files.createDirectories(workDir);
     Sandbox[] started = new Sandbox[1];
-    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, host, port, adminPort, dir)
+    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, host, port, adminPort, dir, watch)
         .onSuccess(sandbox -> started[0] = sandbox)
-        .map(sandbox -> () -> sandbox.close().eventually(() -> temporary
-            ? vertx.executeBlocking(() -> TempDirs.delete(dir))
-            : Future.succeededFuture())));
+        .map(sandbox -> new Runner.Running() {
+          @Override
+          public Future<Void> close() {
+            return sandbox.close().eventually(() -> temporary
+                ? vertx.executeBlocking(() -> TempDirs.delete(dir))
+                : Future.succeededFuture());
+          }
+
+          @Override
+          public void reload() {
+            sandbox.reload(LiveConfig.SIGNAL);
+          }
+        }));
     if (exit == Main.KEEP_RUNNING) explain(started[0], spec.commandLine().getOut());
     else if (temporary) TempDirs.delete(dir);
     return exit;

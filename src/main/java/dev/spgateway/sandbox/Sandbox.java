@@ -1,8 +1,8 @@
 package dev.spgateway.sandbox;
 
 import dev.spgateway.config.ConfigLoader;
-import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.gateway.Gateway;
+import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.logging.Logging;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -35,17 +35,21 @@ public final class Sandbox {
   private static final String BUNDLED_CONFIG = "sandbox.yaml";
 
   private final Gateway gateway;
+  private final LiveConfig live;
   private final EntraStandIn entra;
+  private final KeyVaultStandIn vault;
   private final String callerKey;
   private final Path auditFile;
   private final Map<String, String> standIns;
   private final GraphStandIn graph;
   private final DataverseStandIn dataverse;
 
-  private Sandbox(Gateway gateway, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns,
-      GraphStandIn graph, DataverseStandIn dataverse) {
+  private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, KeyVaultStandIn vault, String callerKey,
+      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse) {
     this.gateway = gateway;
+    this.live = live;
     this.entra = entra;
+    this.vault = vault;
     this.graph = graph;
     this.dataverse = dataverse;
     this.callerKey = callerKey;
@@ -58,20 +62,20 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir);
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, true);
   }
 
   /**
-   * As {@link #start(Vertx, Path, int, int, Path)}, listening on {@code host}; a null {@code configFile}
-   * means the config shipped inside the jar.
+   * As above, listening on {@code host}; {@code watch}: re-read the config when its file changes, not only on
+   * {@link #reload}. A null {@code configFile} means the config shipped inside the jar: it is copied into
+   * {@code workDir} and kept there, so it can be edited and reloaded like any other.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, String host, int port, int adminPort,
-      Path workDir) {
-    String configName;
-    String configText;
+      Path workDir, boolean watch) {
+    Path file;
     try {
-      configName = configFile == null ? BUNDLED_CONFIG + " (inside the jar)" : configFile.toString();
-      configText = configFile == null ? bundledConfig() : read(configFile);
+      // A missing template fails here, with a hint, rather than inside the start.
+      file = configFile != null ? readable(configFile) : write(workDir.resolve(BUNDLED_CONFIG), bundledConfig());
     } catch (UncheckedIOException e) {
       return Future.failedFuture(e.getMessage());
     }
@@ -96,8 +100,7 @@ public final class Sandbox {
       var graph = new GraphStandIn(vertx, new JwksBearerVerifier(vertx, jwks, issuer, GraphStandIn.AUDIENCE));
       var dataverse = new DataverseStandIn(vertx, DATAVERSE_ENVIRONMENT,
           new JwksBearerVerifier(vertx, jwks, issuer, DATAVERSE_ENVIRONMENT)).tenant(TENANT);
-      // Parsing the config and setting up logging load many classes: a worker does it, not the event loop.
-      return Future.all(vault.start(), graph.start(), dataverse.start()).compose(all -> vertx.executeBlocking(() -> {
+      return Future.all(vault.start(), graph.start(), dataverse.start()).compose(all -> {
         Map<String, String> values = new HashMap<>();
         values.put("SANDBOX_HOST", host);
         values.put("SANDBOX_PORT", Integer.toString(port));
@@ -115,14 +118,18 @@ public final class Sandbox {
         values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
         // The stand-ins' addresses first, then the environment, so a custom --config can add its own values.
         var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
-        GatewayConfig config = environment.parse(configName, configText);
-        Logging.apply(config.logging().withEnvironment(System::getenv));
-        return config;
-      })).compose(config -> {
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
-        return Gateway.start(vertx, config, registry)
-            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns, graph, dataverse));
+        // Kept on its file like `serve`: re-read on SIGHUP and when the file changes. Reading it and setting up
+        // logging load many classes: a worker does it, not the event loop.
+        return vertx.executeBlocking(() -> {
+          ConfigLoader.Loaded loaded = environment.loadFile(file);
+          Logging.apply(loaded.config().logging().withEnvironment(System::getenv));
+          return loaded;
+        }).compose(loaded -> Gateway.start(vertx, loaded.config(), registry)
+            .compose(gateway -> vertx.executeBlocking(() ->
+                    LiveConfig.start(gateway, file, environment, loaded.sha256(), watch))
+                .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph, dataverse))));
       });
     });
   }
@@ -131,10 +138,14 @@ public final class Sandbox {
     return gateway;
   }
 
-  /** The key of the sandbox's one caller, {@code invoice-flow}. */
-  /** For tests that make Entra ID fail. */
-  EntraStandIn entra() {
+  /** The Entra ID stand-in: tests register apps in it, or make it fail. */
+  public EntraStandIn entra() {
     return entra;
+  }
+
+  /** The Key Vault stand-in, for tests that add secrets. */
+  public KeyVaultStandIn keyVault() {
+    return vault;
   }
 
   /** The Graph stand-in, for tests that check what reached it. */
@@ -147,6 +158,7 @@ public final class Sandbox {
     return dataverse;
   }
 
+  /** The key of the sandbox's one caller, {@code invoice-flow}. */
   public String callerKey() {
     return callerKey;
   }
@@ -165,13 +177,20 @@ public final class Sandbox {
     return GraphStandIn.userIds().get(0);
   }
 
+  /** Re-reads the config file, as SIGHUP does. */
+  public Future<LiveConfig.Outcome> reload(String trigger) {
+    return live.reload(trigger);
+  }
+
   public Future<Void> close() {
+    live.close();
     return gateway.close(); // the stand-ins stop with Vert.x
   }
 
-  private static String read(Path file) {
+  private static Path readable(Path file) {
     try {
-      return Files.readString(file);
+      Files.readString(file);
+      return file;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the sandbox config " + file.toAbsolutePath() + " (" + e
           + "); leave out --config to use the one inside the jar", e);
