@@ -94,6 +94,7 @@ final class SandboxCommand implements Callable<Integer> {
     out.println("  curl -i " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
     out.println();
     out.println("Then see who did what: tail " + sandbox.auditFile());
+    if (workDir == null) out.println("(That folder is removed when the sandbox stops; --work-dir DIR keeps one.)");
     out.flush();
   }
 }

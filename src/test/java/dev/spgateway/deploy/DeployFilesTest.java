@@ -189,9 +189,15 @@ class DeployFilesTest {
         assertThat(await(client.get(port, "127.0.0.1", path).putHeader(ApiKeys.HEADER, sandbox.callerKey()).send())
             .statusCode()).as(path).isEqualTo(200);
       }
-      // The GC pause timer is registered at the first collection.
+      // The GC pause timer is registered when the first collection is reported, by a JMX notification that
+      // arrives on a thread of its own: ask for a collection, then read until it shows (or 30 s have passed).
       System.gc();
-      String metrics = await(client.get(sandbox.gateway().adminPort(), "127.0.0.1", "/metrics").send()).bodyAsString();
+      String metrics = "";
+      for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); System.nanoTime() < deadline; ) {
+        metrics = await(client.get(sandbox.gateway().adminPort(), "127.0.0.1", "/metrics").send()).bodyAsString();
+        if (metrics.contains("jvm_gc_pause_seconds_count")) break;
+        await(vertx.timer(50));
+      }
       await(sandbox.close());
       return metrics;
     } finally {
