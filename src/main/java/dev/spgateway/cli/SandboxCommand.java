@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,7 +52,8 @@ final class SandboxCommand implements Callable<Integer> {
     boolean temporary = workDir == null;
     Path dir = temporary ? Files.createTempDirectory("sp-gateway-sandbox") : Files.createDirectories(workDir);
     Sandbox[] started = new Sandbox[1];
-    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, host, port, adminPort, dir, watch)
+    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, host, port, adminPort, dir, watch,
+            Clock.systemUTC())
         .onSuccess(sandbox -> started[0] = sandbox)
         .map(sandbox -> new Runner.Running() {
           @Override
@@ -92,6 +94,9 @@ final class SandboxCommand implements Callable<Integer> {
     out.println("  curl -i -X DELETE " + key + " " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
     out.println("Unauthenticated (401):");
     out.println("  curl -i " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
+    out.println();
+    out.println("Scripts need no key: they send their own Entra ID token (issued for " + Sandbox.GATEWAY_AUDIENCE + ").");
+    sandbox.scriptTokenSequence().forEach(line -> out.println(line.startsWith("#") ? line : "  " + line));
     out.println();
     out.println("Then see who did what: tail " + sandbox.auditFile());
     if (workDir == null) out.println("(That folder is removed when the sandbox stops; --work-dir DIR keeps one.)");

@@ -16,6 +16,7 @@ import dev.spgateway.credential.SecretStore;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
+import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -84,18 +85,21 @@ public final class Gateway {
     final OutboundTrust trust;
     final PrometheusMeterRegistry registry;
     final TokenService tokens;
+    /** The accepted tenants' signing keys (restart-only settings), shared by every generation; or null. */
+    final EntraSigningKeys entraKeys;
     GatewayConfig config;
     SecretStore secrets;
     Set<String> secretNames;
 
     Parts(AtomicReference<Generation> current, WebClient tokenClient, OutboundTrust trust,
-        PrometheusMeterRegistry registry, TokenService tokens, GatewayConfig config, SecretStore secrets,
-        Set<String> secretNames) {
+        PrometheusMeterRegistry registry, TokenService tokens, EntraSigningKeys entraKeys, GatewayConfig config,
+        SecretStore secrets, Set<String> secretNames) {
       this.current = current;
       this.tokenClient = tokenClient;
       this.trust = trust;
       this.registry = registry;
       this.tokens = tokens;
+      this.entraKeys = entraKeys;
       this.config = config;
       this.secrets = secrets;
       this.secretNames = secretNames;
@@ -110,22 +114,33 @@ public final class Gateway {
   /** As {@link #start(Vertx, GatewayConfig, PrometheusMeterRegistry)}, with budgets kept by {@code clock}. */
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
-    return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            AuditWriter.open(config.audit(), config.clientIds(), registry), Generation.of(config, registry),
-            JvmMetrics.bind(registry)))
-        .compose(resources -> start(vertx, config, registry, resources, clock));
+    return vertx.executeBlocking(() -> {
+      OutboundTrust trust = OutboundTrust.read(config.tls());
+      WebClient entraClient = config.identity().entra() == null ? null : WebClient.create(vertx, outboundOptions(trust));
+      EntraSigningKeys entraKeys = entraClient == null ? null : new EntraSigningKeys(vertx, entraClient,
+          config.entra().authority(), config.identity().entra().tenants(), clock);
+      return new Resources(trust, AuditWriter.open(config.audit(), config.clientIds(), registry), entraClient,
+          entraKeys, Generation.of(config, entraKeys, registry), JvmMetrics.bind(registry));
+    }).compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
-  private record Resources(OutboundTrust trust, AuditLog audit, Generation first, AutoCloseable jvmMetrics) {}
+  /** {@code entraKeys}: callers' Entra ID tokens are checked against them (identity.entra), or null. */
+  private record Resources(OutboundTrust trust, AuditLog audit, WebClient entraClient, EntraSigningKeys entraKeys,
+      Generation first, AutoCloseable jvmMetrics) {}
+
+  /** For calls to Entra ID: no redirects followed, the operator's extra trust. */
+  private static WebClientOptions outboundOptions(OutboundTrust trust) {
+    WebClientOptions options = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
+    trust.vertxOptions().ifPresent(options::setTrustOptions);
+    return options;
+  }
 
   private record Listening(Pipeline pipeline, HttpServer server, Parts parts) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources, Clock clock) {
     OutboundTrust trust = resources.trust();
-    WebClientOptions tokenClientOptions = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
-    trust.vertxOptions().ifPresent(tokenClientOptions::setTrustOptions);
-    WebClient tokenClient = WebClient.create(vertx, tokenClientOptions);
+    WebClient tokenClient = WebClient.create(vertx, outboundOptions(trust));
 
     HttpClientOptions upstreamOptions = new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false);
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
@@ -135,18 +150,20 @@ public final class Gateway {
     // The config in force: every request reads it once; a reload replaces it.
     AtomicReference<Generation> current = new AtomicReference<>(resources.first());
 
-    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close,
-        resources.jvmMetrics());
+    List<AutoCloseable> clients = new java.util.ArrayList<>(List.of(tokenClient::close, upstreamClient::close,
+        limiter::close, resources.jvmMetrics()));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit(),
         () -> current.get().auditReaders());
     Set<String> secretNames = secretNames(config);
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry)
+            .compose(secrets -> callerTokenKeys(resources, clients).map(secrets))
             .compose(secrets -> {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
-              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, config, secrets, secretNames);
+              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, resources.entraKeys(), config,
+                  secrets, secretNames);
               Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
                   resources.audit());
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
@@ -165,6 +182,17 @@ public final class Gateway {
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
+  }
+
+  /**
+   * Callers' Entra ID tokens, when identity.entra asks for them: the accepted tenants' signing keys are fetched
+   * now (a failure is logged and retried every minute; API keys work meanwhile, tokens get 503).
+   */
+  private static Future<Void> callerTokenKeys(Resources resources, List<AutoCloseable> clients) {
+    if (resources.entraKeys() == null) return Future.succeededFuture();
+    clients.add(resources.entraKeys()::close);
+    clients.add(resources.entraClient()::close);
+    return resources.entraKeys().start();
   }
 
   private static Set<String> secretNames(GatewayConfig config) {
@@ -204,7 +232,7 @@ public final class Gateway {
     Set<String> names = secretNames(next);
     Set<String> missing = new TreeSet<>(names);
     missing.removeAll(parts.secretNames);
-    return vertx.executeBlocking(() -> Generation.of(next, parts.registry), false)
+    return vertx.executeBlocking(() -> Generation.of(next, parts.entraKeys, parts.registry), false)
         .compose(generation -> loadSecrets(vertx, next, missing, parts.tokenClient, parts.trust, parts.registry)
             .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
             .map(added -> {

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -30,6 +31,10 @@ public final class Sandbox {
 
   public static final String TENANT = "5a9d0000-5a9d-4000-8000-00000000cafe";
   public static final String DATAVERSE_ENVIRONMENT = "https://contoso.crm.dynamics.com";
+  /** The gateway's own app registration's application ID URI: what callers' tokens are for. */
+  public static final String GATEWAY_AUDIENCE = "api://sp-gateway";
+  /** The app role callers' Entra identities need (config/sandbox.yaml). */
+  public static final String CALLER_ROLE = "Gateway.Call";
   private static final String FINANCE_SECRET_NAME = "finance-client-secret";
   /** {@code config/sandbox.yaml}, copied into the jar by the build. */
   private static final String BUNDLED_CONFIG = "sandbox.yaml";
@@ -43,9 +48,15 @@ public final class Sandbox {
   private final Map<String, String> standIns;
   private final GraphStandIn graph;
   private final DataverseStandIn dataverse;
+  private final ScriptIdentity script;
+
+  /** The sandbox's script identity: an app registration with a client secret (in Azure: a managed identity). */
+  public record ScriptIdentity(String clientId, String secret) {}
 
   private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, KeyVaultStandIn vault, String callerKey,
-      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse) {
+      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse,
+      ScriptIdentity script) {
+    this.script = script;
     this.gateway = gateway;
     this.live = live;
     this.entra = entra;
@@ -62,16 +73,27 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, true);
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, true, java.time.Clock.systemUTC());
+  }
+
+  /** As above; {@code watch}: re-read the config when its file changes, not only on {@link #reload}. */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
+      boolean watch) {
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, watch, java.time.Clock.systemUTC());
+  }
+
+  /** As above, with the gateway's time (token expiry, key refresh, budgets) read from {@code clock}. */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
+      boolean watch, java.time.Clock clock) {
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, watch, clock);
   }
 
   /**
-   * As above, listening on {@code host}; {@code watch}: re-read the config when its file changes, not only on
-   * {@link #reload}. A null {@code configFile} means the config shipped inside the jar: it is copied into
-   * {@code workDir} and kept there, so it can be edited and reloaded like any other.
+   * As above, listening on {@code host}. A null {@code configFile} means the config shipped inside the jar: it is
+   * copied into {@code workDir} and kept there, so it can be edited and reloaded like any other.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, String host, int port, int adminPort,
-      Path workDir, boolean watch) {
+      Path workDir, boolean watch, java.time.Clock clock) {
     Path file;
     try {
       // A missing template fails here, with a hint, rather than inside the start.
@@ -88,10 +110,14 @@ public final class Sandbox {
     String vaultReaderId = UUID.randomUUID().toString();
     String vaultReaderSecret = ApiKeys.generate();
     String callerKey = ApiKeys.generate();
+    ScriptIdentity script = new ScriptIdentity(UUID.randomUUID().toString(), ApiKeys.generate());
+    String managedIdentityId = UUID.randomUUID().toString();
 
     EntraStandIn entra = new EntraStandIn(vertx)
         .registerApp(TENANT, financeId, financeSecret, "User.Read.All", "Mail.Send")
-        .registerApp(TENANT, vaultReaderId, vaultReaderSecret);
+        .registerApp(TENANT, vaultReaderId, vaultReaderSecret)
+        .registerApp(TENANT, script.clientId(), script.secret(), CALLER_ROLE)
+        .managedIdentity(TENANT, managedIdentityId, CALLER_ROLE);
     return entra.start().compose(started -> {
       String issuer = entra.issuer(TENANT);
       String jwks = entra.jwksUrl(TENANT);
@@ -115,6 +141,8 @@ public final class Sandbox {
         values.put("SANDBOX_GRAPH_URL", graph.baseUrl());
         values.put("SANDBOX_DATAVERSE_URL", dataverse.baseUrl());
         values.put("SANDBOX_CALLER_KEY_SHA256", ApiKeys.sha256Hex(callerKey));
+        values.put("SANDBOX_SCRIPT_ID", script.clientId());
+        values.put("SANDBOX_MANAGED_IDENTITY_ID", managedIdentityId);
         values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
         // The stand-ins' addresses first, then the environment, so a custom --config can add its own values.
         var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
@@ -126,10 +154,11 @@ public final class Sandbox {
           ConfigLoader.Loaded loaded = environment.loadFile(file);
           Logging.apply(loaded.config().logging().withEnvironment(System::getenv));
           return loaded;
-        }).compose(loaded -> Gateway.start(vertx, loaded.config(), registry)
+        }).compose(loaded -> Gateway.start(vertx, loaded.config(), registry, clock)
             .compose(gateway -> vertx.executeBlocking(() ->
                     LiveConfig.start(gateway, file, environment, loaded.sha256(), watch))
-                .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph, dataverse))));
+                .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph,
+                    dataverse, script))));
       });
     });
   }
@@ -138,9 +167,15 @@ public final class Sandbox {
     return gateway;
   }
 
-  /** The Entra ID stand-in: tests register apps in it, or make it fail. */
+  /** The Entra ID stand-in: tokens for the script identity, the managed identity endpoint; tests register apps in
+   * it, or make it fail. */
   public EntraStandIn entra() {
     return entra;
+  }
+
+  /** The app registration whose tokens the caller {@code nightly-report} is known by. */
+  public ScriptIdentity script() {
+    return script;
   }
 
   /** The Key Vault stand-in, for tests that add secrets. */
@@ -158,7 +193,29 @@ public final class Sandbox {
     return dataverse;
   }
 
-  /** The key of the sandbox's one caller, {@code invoice-flow}. */
+  /**
+   * Shell lines a person pastes to call the gateway as a script that holds no secret of its own: get a token
+   * (from the managed identity endpoint, or as an app registration), call through the gateway (200), then a
+   * garbage token (401 with {@code WWW-Authenticate}). Comments start with {@code #}.
+   */
+  public List<String> scriptTokenSequence() {
+    String gateway = "http://127.0.0.1:" + gateway().port();
+    String user = gateway + "/graph/v1.0/users/" + exampleUserId();
+    String accessToken = " | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')";
+    return List.of(
+        "# As a managed identity (in Azure: no secret anywhere; here the stand-in's IMDS-shaped endpoint):",
+        "TOKEN=$(curl -s -H 'Metadata: true' '" + entra.baseUrl() + "/metadata/identity/oauth2/token?api-version=2018-02-01"
+            + "&resource=" + GATEWAY_AUDIENCE + "'" + accessToken,
+        "curl -i -H \"Authorization: Bearer $TOKEN\" " + user,
+        "# As an app registration (client credentials; caller 'nightly-report'):",
+        "TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=" + script.clientId() + " -d client_secret="
+            + script.secret() + " -d scope=" + GATEWAY_AUDIENCE + "/.default " + entra.tokenUrl(TENANT) + accessToken,
+        "curl -i -H \"Authorization: Bearer $TOKEN\" " + user,
+        "# A garbage (or expired) token: 401 with WWW-Authenticate saying why",
+        "curl -i -H 'Authorization: Bearer not-a-token' " + user);
+  }
+
+  /** The key of the sandbox's API-key caller, {@code invoice-flow}. */
   public String callerKey() {
     return callerKey;
   }
