@@ -21,12 +21,15 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin spgat
 WORKDIR /app
 COPY --from=build /src/target/sp-gateway.jar /app/sp-gateway.jar
 COPY deploy/jvm.options /app/jvm.options
-COPY config/gateway.example.yaml /etc/sp-gateway/gateway.yaml
+# No default config: the example's key hashes are placeholders that fail validation, so a container started
+# without its own config (mounted at /etc/sp-gateway/gateway.yaml) stops with a message instead of letting anyone in.
+COPY config/gateway.example.yaml /etc/sp-gateway/gateway.example.yaml
 # The audit log must outlive the container: mount a persistent volume here (audit.file: /app/audit/audit.jsonl).
 VOLUME ["/app/audit"]
 USER 10001
-# Inside the image the admin port listens on every interface so that probes and Prometheus can reach it
-# (the example config reads SPGW_ADMIN_HOST). Keep it off the callers' network: publish only 8080 to callers,
+# Inside the image the admin port listens on every interface so that probes and Prometheus can reach it: your
+# config's admin.host should be 0.0.0.0, or "${SPGW_ADMIN_HOST:-127.0.0.1}" as in the example, which reads the
+# variable set below. Keep it off the callers' network: publish only 8080 to callers,
 # and let only the orchestrator and the scraper reach 9090 (deploy/kubernetes/networkpolicy.yaml).
 # `sandbox` listens on every interface too, so `docker run -p 8080:8080 -p 9090:9090 sp-gateway sandbox` works.
 # MALLOC_ARENA_MAX: glibc's per-thread malloc arenas otherwise add tens of MB of resident memory (deploy/README.md).

@@ -16,6 +16,8 @@ import dev.spgateway.credential.SecretStore;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
+import dev.spgateway.listener.ConnectionGuard;
+import dev.spgateway.listener.Listeners;
 import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.ratelimit.RateLimiter;
@@ -26,7 +28,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -166,8 +167,10 @@ public final class Gateway {
                   secrets, secretNames);
               Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
                   resources.audit());
-              return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
-                  .requestHandler(pipeline)
+              ConnectionGuard guard = new ConnectionGuard(vertx, config.listener(),
+                  new ListenerRefusals(resources.audit()));
+              pipeline.watchBodiesWith(guard);
+              return Listeners.create(vertx, config.listener(), guard, pipeline)
                   .listen(config.listener().port(), config.listener().host())
                   .map(server -> new Listening(pipeline, server, parts));
             })

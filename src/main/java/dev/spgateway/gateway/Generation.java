@@ -32,6 +32,7 @@ record Generation(
     Upstreams upstreams,
     Budgets budgets,
     AuditApi.Readers auditReaders,
+    RequestJudge judge,
     RequestMetrics metrics) {
 
   /**
@@ -41,15 +42,17 @@ record Generation(
    */
   static Generation of(GatewayConfig config, EntraSigningKeys entraKeys, MeterRegistry registry) {
     RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
+    BatchJudge batches = new BatchJudge(policy, config.batch(), config.upstreams());
     return new Generation(
         new ApiKeyAuthenticator(config.apiKeys()),
         entraKeys == null ? null : new EntraAuthenticator(entraKeys, config.entra().authority(),
             config.identity().entra(), config.entraCallers(), entraKeys.clock()),
         policy,
-        new BatchJudge(policy, config.batch(), config.upstreams()),
+        batches,
         new Upstreams(config.upstreams()),
         RateLimiter.budgets(config.callerLimits(), config.ratelimit().servicePrincipals()),
         new AuditApi.Readers(config.audit().readers()),
+        new RequestJudge(policy, batches),
         requestMetrics(config, registry));
   }
 
