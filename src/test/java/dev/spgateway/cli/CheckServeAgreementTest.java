@@ -45,7 +45,10 @@ class CheckServeAgreementTest {
         .replace("${SANDBOX_VAULT_URL}", "https://127.0.0.1:1").replace("${SANDBOX_VAULT_READER_ID}", Sandbox.TENANT)
         .replace("${SANDBOX_VAULT_READER_SECRET}", "unused").replace("${SANDBOX_TRUST_PEM}", gateway.configFile().toString())
         .replace("${SANDBOX_FINANCE_ID}", Sandbox.TENANT).replace("${SANDBOX_AUDIT_FILE}", dir.resolve("check.jsonl").toString())
-        .replace("${SANDBOX_CALLER_KEY_SHA256}", ApiKeys.sha256Hex(gateway.callerKey()));
+        .replace("${SANDBOX_CALLER_KEY_SHA256}", ApiKeys.sha256Hex(gateway.callerKey()))
+        // The script callers' identities: any two distinct ids (no token is sent here).
+        .replace("${SANDBOX_SCRIPT_ID}", "00000000-0000-4000-8000-00000000a001")
+        .replace("${SANDBOX_MANAGED_IDENTITY_ID}", "00000000-0000-4000-8000-00000000a002");
     checkConfig = Files.writeString(dir.resolve("check.yaml"), config);
   }
 

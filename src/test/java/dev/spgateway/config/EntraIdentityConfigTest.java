@@ -33,7 +33,7 @@ class EntraIdentityConfigTest {
           entra: { appId: %s, roles: [ Gateway.Call ] }
           routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users" ] } ]
         laptop-admin:
-          apiKey: { sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 }
+          apiKey: { sha256: 7f70988297788dff9547daf4cba1756707f96fc44ad390b245acfacd0339e165 }
           entra: { objectId: 5c1d0000-0000-4000-8000-0000000000bb }
           routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users" ] } ]
       """.formatted(SCRIPT_APP);
