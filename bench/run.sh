@@ -11,7 +11,12 @@
 #
 # Env: DURATION (15s), CONNECTIONS (64), WARMUP (60s), WARMUP_CONNECTIONS (64), GATEWAY_PORT (38180),
 #      ADMIN_PORT (38190), UPSTREAM_PORT (38181), KEEP_TMP=1 keeps the temp dir (logs, nginx conf, audit file),
-#      JAR (target/sp-gateway.jar; built if missing), JAVA_OPTS (added after -Xms512m -Xmx512m, e.g. for JFR).
+#      JAR (target/sp-gateway.jar; built if missing), HEAP (-Xms512m -Xmx512m), JAVA_OPTS (added after HEAP,
+#      e.g. for JFR). The gateway's peak and final RSS are printed at the end.
+#
+#   # RSS with the container image's settings (deploy/jvm.options) and its 512 MiB limit, under 1000 connections:
+#   MALLOC_ARENA_MAX=2 HEAP="@deploy/jvm.options -XX:MaxRAM=512m" CONNECTIONS=1000 WARMUP=5s DURATION=20s \
+#     bash bench/run.sh
 set -euo pipefail
 
 DURATION=${DURATION:-15s}
@@ -19,6 +24,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 # The JVM needs its JIT to settle: measured after 5 s it did half the steady-state throughput.
 WARMUP=${WARMUP:-60s}
 WARMUP_CONNECTIONS=${WARMUP_CONNECTIONS:-$CONNECTIONS}
+HEAP=${HEAP:--Xms512m -Xmx512m}
+export HEAP
 GATEWAY_PORT=${GATEWAY_PORT:-38180}
 ADMIN_PORT=${ADMIN_PORT:-38190}
 UPSTREAM_PORT=${UPSTREAM_PORT:-38181}
@@ -63,7 +70,6 @@ done
 TMP=$(mktemp -d /tmp/sp-gateway-bench.XXXXXX)
 NGINX_PID=""
 JAVA_PID=""
-SANDBOX_DIR=""
 stop() { # pid: TERM, up to 10 s, then KILL
   local pid=$1 i
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -77,10 +83,9 @@ cleanup() {
   stop "$JAVA_PID"
   stop "$NGINX_PID"
   if [ "${KEEP_TMP:-0}" = 1 ]; then
-    log "kept $TMP${SANDBOX_DIR:+ and $SANDBOX_DIR}"
+    log "kept $TMP"
   else
     rm -rf "$TMP"
-    case "$SANDBOX_DIR" in /tmp/sp-gateway-sandbox*) rm -rf "$SANDBOX_DIR" ;; esac
   fi
   exit "$rc"
 }
@@ -145,9 +150,9 @@ BODY_BYTES=$(curl -sS "http://$HOST:$UPSTREAM_PORT/v1.0/users/42" | wc -c)
 
 # --- gateway: the sandbox (Entra ID and Key Vault stand-ins) with bench/sandbox-bench.yaml -----------
 log "starting the sandbox gateway on $HOST:$GATEWAY_PORT, admin $ADMIN_PORT (core 0)"
-BENCH_UPSTREAM_URL="http://$HOST:$UPSTREAM_PORT" \
-  taskset -c 0 java -Xms512m -Xmx512m ${JAVA_OPTS:-} -jar "$JAR" sandbox --config "$CONFIG" \
-  --port "$GATEWAY_PORT" --admin-port "$ADMIN_PORT" >"$TMP/gateway.out" 2>"$TMP/gateway.err" &
+BENCH_UPSTREAM_URL="http://$HOST:$UPSTREAM_PORT" SPGW_LOG_FORMAT=text \
+  taskset -c 0 java ${HEAP//@deploy\//@$REPO/deploy/} ${JAVA_OPTS:-} -jar "$JAR" sandbox --config "$CONFIG" \
+  --port "$GATEWAY_PORT" --admin-port "$ADMIN_PORT" --work-dir "$TMP/sandbox" >"$TMP/gateway.out" 2>"$TMP/gateway.err" &
 JAVA_PID=$!
 if ! wait_for "http://$HOST:$ADMIN_PORT/health/ready" 120; then
   tail -n 40 "$TMP/gateway.out" "$TMP/gateway.err" >&2 || true
@@ -172,7 +177,6 @@ case "$AUTH" in
     AUTH_HEADER="Authorization: Bearer $TOKEN"; CALLER=nightly-report ;;
   *) die "AUTH must be api-key or entra, not '$AUTH'" ;;
 esac
-SANDBOX_DIR=$(awk '$1=="audit" && $2=="log"{print $3; exit}' "$TMP/gateway.out" | xargs -r dirname)
 
 GW_URL="http://$HOST:$GATEWAY_PORT/fast/v1.0/users/42"
 DIRECT_URL="http://$HOST:$UPSTREAM_PORT/v1.0/users/42"
@@ -224,17 +228,20 @@ awk -v d50="$d50" -v g50="$g50" -v d99="$d99" -v g99="$g99" -v dr="$(rps "$TMP/d
 # Did the gateway run really go through the gateway?
 curl -fsS --max-time 5 "http://$HOST:$ADMIN_PORT/metrics" >"$TMP/metrics.txt"
 metric() { awk -v m="$1" 'index($0, m" ")==1 || index($0, m"{")==1 {v=$NF} END{print (v==""?"absent":v)}' "$TMP/metrics.txt"; }
-ok=$(awk -v c="caller=\"$CALLER\"" '/^gateway_requests_total\{/ && index($0, c) && /status="200"/ && /upstream="fast"/{print $NF}' \
+ok=$(awk -v c="caller=\"$CALLER\"" '/^gateway_requests_total\{/ && index($0, c) && /status_class="2xx"/ && /upstream="fast"/{print $NF}' \
   "$TMP/metrics.txt")
-other=$(awk -v c="caller=\"$CALLER\"" '/^gateway_requests_total\{/ && !(index($0, c) && /status="200"/ && /upstream="fast"/){s+=$NF}
+other=$(awk -v c="caller=\"$CALLER\"" '/^gateway_requests_total\{/ && !(index($0, c) && /status_class="2xx"/ && /upstream="fast"/){s+=$NF}
   END{print s+0}' "$TMP/metrics.txt")
 sent=$(( $(reqs "$TMP/warmup-gateway.txt") + $(reqs "$TMP/gateway.txt") + 1 ))
-echo "metrics: gateway_requests_total{caller=\"$CALLER\",status=\"200\",upstream=\"fast\"} = ${ok:-absent}" \
+echo "metrics: gateway_requests_total{caller=\"$CALLER\",status_class=\"2xx\",upstream=\"fast\"} = ${ok:-absent}" \
   "(wrk+curl completed $sent through the gateway, warm-up included); other statuses: $other;" \
   "audit records written $(metric gateway_audit_records_total), lost $(metric gateway_audit_lost_total)"
 awk '/^gateway_upstream_duration_seconds_(sum|count)\{.*upstream="fast"/{ if($1 ~ /_sum/) s=$NF; else c=$NF }
   END{ if(c>0) printf "gateway-measured upstream time (send to response headers): mean %.3f ms over %d requests\n",
   1000*s/c, c }' "$TMP/metrics.txt"
+# VmHWM: the highest resident set size the process reached; what a container's memory limit is measured against.
+awk '/^VmHWM:/{h=$2} /^VmRSS:/{r=$2} END{printf "gateway memory: peak RSS %d MB, RSS now %d MB (JVM options: %s)\n",
+  h/1024, r/1024, ENVIRON["HEAP"]}' "/proc/$JAVA_PID/status"
 new_err=$((ERR_LINES_AFTER - ERR_LINES_BEFORE))
 echo "gateway log lines (stderr) from warm-up to the end of load: $new_err"
 [ "$new_err" -eq 0 ] || sed -n "$((ERR_LINES_BEFORE + 1)),${ERR_LINES_AFTER}p" "$TMP/gateway.err" \

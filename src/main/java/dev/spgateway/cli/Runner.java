@@ -8,9 +8,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -50,8 +52,9 @@ final class Runner {
   }
 
   /**
-   * Starts, then returns {@link Main#KEEP_RUNNING}: Vert.x's threads keep the process up, and a shutdown
-   * hook stops it cleanly (every audit record written) on SIGTERM or Ctrl-C.
+   * Starts, then returns {@link Main#KEEP_RUNNING}: Vert.x's threads keep the process up. SIGTERM or Ctrl-C
+   * stops it cleanly (requests under way finish, every audit record is written) and exits 0, as process
+   * supervisors expect of a requested stop; 1 if the stop did not complete cleanly.
    */
   static int runUntilStopped(CommandSpec spec, Function<Vertx, Future<? extends Running>> start)
       throws InterruptedException {
@@ -65,26 +68,23 @@ final class Runner {
       return Main.START_FAILED;
     }
     // SIGHUP: re-read the config (the JVM's default for it would stop the process).
-    if (!onHangUp(running::reload)) {
+    if (!onSignal("HUP", running::reload)) {
       spec.commandLine().getErr().println("SIGHUP is not available here; the config is re-read when its file changes");
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      CompletableFuture<Void> closed = running.close().eventually(vertx::close).toCompletionStage().toCompletableFuture();
-      try {
-        closed.get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        System.err.println("sp-gateway did not stop cleanly: " + e);
-      }
-    }, "shutdown"));
+    Stop stop = new Stop(vertx, running);
+    // The JVM's default for these signals runs the shutdown hooks and exits 143 / 130; a requested stop is a success.
+    for (String signal : List.of("TERM", "INT")) onSignal(signal, stop::thenExit);
+    // Any other way out (System.exit elsewhere) still stops cleanly.
+    Runtime.getRuntime().addShutdownHook(new Thread(stop::run, "shutdown"));
     return Main.KEEP_RUNNING;
   }
 
   /**
-   * Runs {@code action} on each SIGHUP; false where the platform has none. {@code sun.misc.Signal} (module
+   * Runs {@code action} on each signal {@code name} (HUP, TERM, INT); false where the platform has none. {@code sun.misc.Signal} (module
    * jdk.unsupported, the only way to catch a signal in Java) is reached by reflection because javac warns
    * about every direct use of it, and the build is kept free of warnings.
    */
-  static boolean onHangUp(Runnable action) {
+  static boolean onSignal(String name, Runnable action) {
     try {
       Class<?> signal = Class.forName("sun.misc.Signal");
       Class<?> handler = Class.forName("sun.misc.SignalHandler");
@@ -96,16 +96,53 @@ final class Runner {
             }
             case "hashCode" -> System.identityHashCode(proxy);
             case "equals" -> proxy == args[0];
-            default -> "SIGHUP handler";
+            default -> "SIG" + name + " handler";
           });
-      signal.getMethod("handle", signal, handler).invoke(null, signal.getConstructor(String.class).newInstance("HUP"),
+      signal.getMethod("handle", signal, handler).invoke(null, signal.getConstructor(String.class).newInstance(name),
           onSignal);
       return true;
     } catch (java.lang.reflect.InvocationTargetException e) {
-      if (e.getCause() instanceof IllegalArgumentException) return false; // no SIGHUP on this platform
-      throw new IllegalStateException("cannot install the SIGHUP handler", e.getCause());
+      if (e.getCause() instanceof IllegalArgumentException) return false; // no such signal on this platform
+      throw new IllegalStateException("cannot install the SIG" + name + " handler", e.getCause());
     } catch (ReflectiveOperationException e) {
       return false; // a runtime without jdk.unsupported
+    }
+  }
+
+  /** Stops once, whoever asks first; later callers wait for the same outcome. */
+  private static final class Stop {
+    private final Vertx vertx;
+    private final Running running;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final CompletableFuture<Boolean> clean = new CompletableFuture<>();
+
+    Stop(Vertx vertx, Running running) {
+      this.vertx = vertx;
+      this.running = running;
+    }
+
+    void thenExit() {
+      // Not on the signal dispatcher's thread: System.exit waits for shutdown hooks, which wait for this stop.
+      Thread exit = new Thread(() -> System.exit(run() ? 0 : 1), "stop");
+      exit.start();
+    }
+
+    boolean run() {
+      if (started.compareAndSet(false, true)) {
+        running.close().eventually(vertx::close).onComplete(closed -> {
+          if (closed.failed()) System.err.println("sp-gateway did not stop cleanly: " + closed.cause());
+          clean.complete(closed.succeeded());
+        });
+      }
+      try {
+        return clean.get(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        System.err.println("sp-gateway did not stop within 30 s");
+        return false;
+      }
     }
   }
 }

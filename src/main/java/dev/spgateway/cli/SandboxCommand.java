@@ -3,10 +3,12 @@ package dev.spgateway.cli;
 import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.sandbox.Sandbox;
+import io.vertx.core.Future;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,15 +22,26 @@ final class SandboxCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/sandbox.yaml",
-      description = "the sandbox's config template (default: ${DEFAULT-VALUE})")
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "a config template of your own (default: config/sandbox.yaml, shipped inside the jar)")
   Path config;
 
-  @Option(names = "--port", defaultValue = "8080", description = "the gateway's port (default: ${DEFAULT-VALUE})")
+  @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "${env:SPGW_SANDBOX_HOST:-127.0.0.1}",
+      description = "the address the gateway and admin ports listen on (default: ${DEFAULT-VALUE}; "
+          + "the container image sets 0.0.0.0 through SPGW_SANDBOX_HOST)")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8080", description = "the gateway's port; 0 picks a free one "
+      + "(default: ${DEFAULT-VALUE})")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "9090", description = "health and metrics (default: ${DEFAULT-VALUE})")
+  @Option(names = "--admin-port", defaultValue = "9090", description = "health and metrics; 0 picks a free one "
+      + "(default: ${DEFAULT-VALUE})")
   int adminPort;
+
+  @Option(names = "--work-dir", paramLabel = "DIR", description = "where the audit log and the stand-in vault's "
+      + "certificate go, kept after exit (default: a temporary folder, removed on exit)")
+  Path workDir;
 
   @Option(names = "--watch", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "re-read the config when its file changes (default: ${DEFAULT-VALUE}); SIGHUP always re-reads it")
@@ -36,14 +49,18 @@ final class SandboxCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    Path workDir = Files.createTempDirectory("sp-gateway-sandbox");
+    boolean temporary = workDir == null;
+    Path dir = temporary ? Files.createTempDirectory("sp-gateway-sandbox") : Files.createDirectories(workDir);
     Sandbox[] started = new Sandbox[1];
-    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, port, adminPort, workDir, watch)
+    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, host, port, adminPort, dir, watch,
+            Clock.systemUTC())
         .onSuccess(sandbox -> started[0] = sandbox)
         .map(sandbox -> new Runner.Running() {
           @Override
-          public io.vertx.core.Future<Void> close() {
-            return sandbox.close();
+          public Future<Void> close() {
+            return sandbox.close().eventually(() -> temporary
+                ? vertx.executeBlocking(() -> TempDirs.delete(dir))
+                : Future.succeededFuture());
           }
 
           @Override
@@ -52,16 +69,18 @@ final class SandboxCommand implements Callable<Integer> {
           }
         }));
     if (exit == Main.KEEP_RUNNING) explain(started[0], spec.commandLine().getOut());
+    else if (temporary) TempDirs.delete(dir);
     return exit;
   }
 
   private void explain(Sandbox sandbox, PrintWriter out) {
     String gateway = "http://127.0.0.1:" + sandbox.gateway().port();
+    String admin = "http://127.0.0.1:" + sandbox.gateway().adminPort();
     String key = "-H '" + ApiKeys.HEADER + ": " + sandbox.callerKey() + "'";
     out.println();
     out.println("sp-gateway sandbox is running. Ctrl-C stops it.");
     out.println("  gateway    " + gateway + "   (caller 'invoice-flow', acting as service principal 'finance')");
-    out.println("  admin      http://127.0.0.1:" + sandbox.gateway().adminPort() + "/metrics  /health/ready");
+    out.println("  admin      " + admin + "/metrics  /health/ready");
     sandbox.standIns().forEach((name, url) -> out.printf("  stand-in   %-10s %s%n", name, url));
     out.println("  audit log  " + sandbox.auditFile());
     out.println();
@@ -80,6 +99,7 @@ final class SandboxCommand implements Callable<Integer> {
     sandbox.scriptTokenSequence().forEach(line -> out.println(line.startsWith("#") ? line : "  " + line));
     out.println();
     out.println("Then see who did what: tail " + sandbox.auditFile());
+    if (workDir == null) out.println("(That folder is removed when the sandbox stops; --work-dir DIR keeps one.)");
     out.flush();
   }
 }

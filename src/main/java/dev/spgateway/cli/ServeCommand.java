@@ -2,6 +2,7 @@ package dev.spgateway.cli;
 
 import dev.spgateway.config.ConfigException;
 import dev.spgateway.config.ConfigLoader;
+import dev.spgateway.logging.Logging;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,6 +35,7 @@ final class ServeCommand implements Callable<Integer> {
       spec.commandLine().getErr().println(e.getMessage());
       return Main.BAD_CONFIG;
     }
+    Logging.apply(loaded.config().logging().withEnvironment(System::getenv));
     return Runner.runUntilStopped(spec, vertx -> Runner.startGateway(vertx, config, loader, loaded, watch));
   }
 }

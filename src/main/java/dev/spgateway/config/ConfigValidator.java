@@ -67,6 +67,7 @@ final class ConfigValidator {
     config.ratelimit().servicePrincipals().keySet().forEach(name -> known(field("ratelimit.servicePrincipals", name),
         name, "service principal", config.servicePrincipals().keySet()));
     config.audit().check("audit", problems);
+    config.logging().check("logging", problems);
     auditReadersHoldNoCallerKey();
   }
 

@@ -9,6 +9,7 @@ import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.identity.EntraCallerConfig;
 import dev.spgateway.identity.IdentityConfig;
 import dev.spgateway.listener.ListenerConfig;
+import dev.spgateway.logging.LoggingConfig;
 import dev.spgateway.policy.RouteConfig;
 import dev.spgateway.policy.batch.BatchConfig;
 import dev.spgateway.proxy.UpstreamConfig;
@@ -35,7 +36,8 @@ public record GatewayConfig(
     IdentityConfig identity,
     AuditConfig audit,
     BatchConfig batch,
-    RateLimitConfig ratelimit) {
+    RateLimitConfig ratelimit,
+    LoggingConfig logging) {
 
   public GatewayConfig {
     if (listener == null) listener = ListenerConfig.defaults();
@@ -46,6 +48,7 @@ public record GatewayConfig(
     if (batch == null) batch = BatchConfig.defaults();
     if (ratelimit == null) ratelimit = RateLimitConfig.defaults();
     if (identity == null) identity = IdentityConfig.defaults();
+    if (logging == null) logging = LoggingConfig.defaults();
     servicePrincipals = servicePrincipals == null ? Map.of() : Map.copyOf(servicePrincipals);
     upstreams = upstreams == null ? Map.of() : Map.copyOf(upstreams);
     callers = callers == null ? Map.of() : Map.copyOf(callers);

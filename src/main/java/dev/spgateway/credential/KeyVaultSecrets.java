@@ -118,6 +118,10 @@ public final class KeyVaultSecrets implements SecretStore {
   public Future<Void> ensure(Collection<String> secretNames) {
     List<String> missing = new LinkedHashSet<>(secretNames).stream().filter(name -> !held.containsKey(name)).toList();
     if (missing.isEmpty()) return Future.succeededFuture();
+    // Every outcome present at 0, so an alert on failures sees the first one.
+    for (String name : missing) {
+      for (ReadOutcome outcome : ReadOutcome.values()) reads(name, outcome);
+    }
     // One secret first: when the vault cannot be reached or refuses the gateway's identity, that is one reason, said
     // once, after one token request; not the same failure for every secret at once.
     return readAll(missing.subList(0, 1)).compose(
@@ -273,12 +277,15 @@ public final class KeyVaultSecrets implements SecretStore {
   }
 
   private void count(String name, ReadOutcome outcome) {
-    Counter.builder(READS_METER)
+    reads(name, outcome).increment();
+  }
+
+  private Counter reads(String name, ReadOutcome outcome) {
+    return Counter.builder(READS_METER)
         .description("Secrets read from Key Vault, by secret name and outcome")
         .tag("secret", name)
         .tag("outcome", outcome.tag())
-        .register(registry)
-        .increment();
+        .register(registry);
   }
 
   // Only names, the vault URL, status codes and Key Vault's / the JDK's own words go into a reason: none of

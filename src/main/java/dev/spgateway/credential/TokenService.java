@@ -128,6 +128,18 @@ public final class TokenService implements TokenSource {
         .buildAsync();
     CaffeineCacheMetrics.monitor(registry, cache, "tokens");
     gaugeExpiry(credentials);
+    registerMeters(credentials.names());
+  }
+
+  /** Present at 0 from the start (and from the reload that adds a principal), so alerts see the first failure. */
+  private void registerMeters(Collection<String> servicePrincipals) {
+    for (String name : servicePrincipals) {
+      for (String outcome : List.of("success", TokenException.UNREACHABLE, TokenException.TIMEOUT,
+          TokenException.INVALID_RESPONSE, TokenException.SECRET_UNAVAILABLE)) {
+        requests(name, outcome);
+      }
+      durations(name);
+    }
   }
 
   @Override
@@ -245,6 +257,7 @@ public final class TokenService implements TokenSource {
     backOffs.keySet().removeIf(key -> !next.sameAs(previous, key.servicePrincipal()));
     watched.removeIf(key -> next.get(key.servicePrincipal()).isEmpty());
     gaugeExpiry(next);
+    registerMeters(next.names());
   }
 
   /** The credentials in use, e.g. for {@link Credentials#keepingUnchanged} when a reload builds new ones. */
@@ -320,10 +333,7 @@ public final class TokenService implements TokenSource {
         .recover(failure -> Future.failedFuture(failure instanceof TokenException known ? known
             : TokenException.secretUnavailable(name, clientId, String.valueOf(failure.getMessage()))))
         .andThen(result -> {
-          sample.stop(Timer.builder("gateway.token.request.duration")
-              .description("Time taken by token requests to Entra ID")
-              .tag("service_principal", name)
-              .register(registry));
+          sample.stop(durations(name));
           if (result.succeeded()) {
             count(name, "success");
             recovered(key);
@@ -368,12 +378,22 @@ public final class TokenService implements TokenSource {
   }
 
   private void count(String servicePrincipal, String outcome) {
-    Counter.builder("gateway.token.requests")
+    requests(servicePrincipal, outcome).increment();
+  }
+
+  private Counter requests(String servicePrincipal, String outcome) {
+    return Counter.builder("gateway.token.requests")
         .description("Token requests to Entra ID by outcome")
         .tag("service_principal", servicePrincipal)
         .tag("outcome", outcome)
-        .register(registry)
-        .increment();
+        .register(registry);
+  }
+
+  private Timer durations(String servicePrincipal) {
+    return Timer.builder("gateway.token.request.duration")
+        .description("Time taken by token requests to Entra ID")
+        .tag("service_principal", servicePrincipal)
+        .register(registry);
   }
 
   private void gaugeExpiry(Credentials principals) {

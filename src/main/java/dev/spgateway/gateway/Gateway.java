@@ -3,6 +3,7 @@ package dev.spgateway.gateway;
 import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.spgateway.admin.AdminServer;
+import dev.spgateway.admin.JvmMetrics;
 import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditRecord;
 import dev.spgateway.audit.AuditWriter;
@@ -34,6 +35,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +55,8 @@ import org.slf4j.LoggerFactory;
 public final class Gateway {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+  /** How long a graceful stop waits for requests under way. */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Vertx vertx;
   private final Pipeline pipeline;
@@ -62,9 +66,11 @@ public final class Gateway {
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
   private final Parts parts;
+  private final AtomicBoolean ready;
 
   private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
-      AuditLog audit, List<AutoCloseable> clients, Parts parts) {
+      AuditLog audit, List<AutoCloseable> clients, Parts parts, AtomicBoolean ready) {
+    this.ready = ready;
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.listener = listener;
@@ -123,13 +129,13 @@ public final class Gateway {
       EntraSigningKeys entraKeys = entraClient == null ? null : new EntraSigningKeys(vertx, entraClient,
           config.entra().authority(), config.identity().entra().tenants(), clock);
       return new Resources(trust, AuditWriter.open(config.audit(), config.clientIds(), registry), entraClient,
-          entraKeys, Generation.of(config, entraKeys));
+          entraKeys, Generation.of(config, entraKeys, registry), JvmMetrics.bind(registry));
     }).compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
   /** {@code entraKeys}: callers' Entra ID tokens are checked against them (identity.entra), or null. */
   private record Resources(OutboundTrust trust, AuditLog audit, WebClient entraClient, EntraSigningKeys entraKeys,
-      Generation first) {}
+      Generation first, AutoCloseable jvmMetrics) {}
 
   /** For calls to Entra ID: no redirects followed, the operator's extra trust. */
   private static WebClientOptions outboundOptions(OutboundTrust trust) {
@@ -153,7 +159,8 @@ public final class Gateway {
     // The config in force: every request reads it once; a reload replaces it.
     AtomicReference<Generation> current = new AtomicReference<>(resources.first());
 
-    List<AutoCloseable> clients = new ArrayList<>(List.of(tokenClient::close, upstreamClient::close, limiter::close));
+    List<AutoCloseable> clients = new ArrayList<>(List.of(tokenClient::close, upstreamClient::close, limiter::close,
+        resources.jvmMetrics()));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AtomicBoolean tokensAskedFor = new AtomicBoolean();
     AtomicReference<TokenService> tokenService = new AtomicReference<>();
@@ -180,7 +187,7 @@ public final class Gateway {
               Parts parts = new Parts(current, tokenClient, trust, registry, tokens, clock, clients,
                   resources.entraKeys(), config, vault);
               Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
-                  resources.audit(), registry);
+                  resources.audit());
               ConnectionGuard guard = new ConnectionGuard(vertx, config.listener(),
                   new ListenerRefusals(resources.audit()));
               pipeline.watchBodiesWith(guard);
@@ -194,7 +201,7 @@ public final class Gateway {
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());
               return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
-                  resources.audit(), clients, listening.parts());
+                  resources.audit(), clients, listening.parts(), ready);
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
@@ -273,7 +280,7 @@ public final class Gateway {
               vault.refreshEvery(next.keyVault().refresh());
               parts.clients.add(vault::close);
             });
-    return vertx.executeBlocking(() -> Generation.of(next, parts.entraKeys), false)
+    return vertx.executeBlocking(() -> Generation.of(next, parts.entraKeys, parts.registry), false)
         .compose(generation -> loaded
             .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
             .map(vault -> {
@@ -350,15 +357,36 @@ public final class Gateway {
   }
 
   /**
-   * Stops taking requests (503 shutting-down), lets those under way finish and leave their records (10 s at
-   * most), closes the listener, then writes out every audit record.
+   * Stops taking requests (503 shutting-down, and not ready, so a load balancer moves on), lets those under way
+   * finish and leave their records (10 s at most), closes the listener, then writes out every audit record.
+   * Logs one line saying so.
    */
   public Future<Void> close() {
-    return pipeline.drain(vertx, java.time.Duration.ofSeconds(10))
+    ready.set(false);
+    long start = System.nanoTime();
+    Pipeline.Drained[] drained = new Pipeline.Drained[1];
+    return pipeline.drain(vertx, STOP_TIMEOUT)
+        .onSuccess(result -> drained[0] = result)
         // Nothing is under way now: idle keep-alive connections need not be waited for.
         .eventually(listener::close)
         .eventually(admin::close)
-        .eventually(() -> closeAll(audit, clients));
+        .eventually(() -> closeAll(audit, clients))
+        .onComplete(closed -> logStopped(drained[0], Duration.ofNanos(System.nanoTime() - start), closed.cause()))
+        .mapEmpty();
+  }
+
+  private static void logStopped(Pipeline.Drained drained, Duration took, Throwable failure) {
+    String requests = drained == null ? "" : String.format(
+        "; drained %d request(s) under way%s, refused %d arriving meanwhile with 503 shutting-down",
+        drained.underWay() - drained.unfinished(),
+        drained.unfinished() == 0 ? "" : " (" + drained.unfinished() + " cut off after " + STOP_TIMEOUT.toSeconds()
+            + " s)",
+        drained.refused());
+    if (failure == null) {
+      LOG.info("sp-gateway stopped in {} ms{}; audit log flushed", took.toMillis(), requests);
+    } else {
+      LOG.error("sp-gateway stopped in {} ms{}; but closing failed: {}", took.toMillis(), requests, failure.toString());
+    }
   }
 
   private static Future<Void> closeAll(AuditLog audit, List<AutoCloseable> clients) {

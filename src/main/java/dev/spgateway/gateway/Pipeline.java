@@ -10,6 +10,7 @@ import dev.spgateway.listener.ConnectionGuard;
 import dev.spgateway.identity.Caller;
 import dev.spgateway.identity.EntraAuthenticator;
 import dev.spgateway.identity.TokenRefusal;
+import dev.spgateway.logging.Logging;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.UnjudgedHeaders;
 import dev.spgateway.policy.batch.BatchJudge;
@@ -18,7 +19,6 @@ import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.UpstreamFailure;
 import dev.spgateway.ratelimit.Admission;
 import dev.spgateway.ratelimit.RateLimiter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -38,6 +38,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.slf4j.MDC;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -71,21 +72,20 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final TokenSource tokens;
   private final Forwarder forwarder;
   private final AuditLog audit;
-  private final RequestMetrics metrics;
   /** Requests admitted and not yet recorded: a graceful stop waits for them. */
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
+  private final AtomicInteger refusedWhileDraining = new AtomicInteger();
   /** Cuts off a body that stops coming once it is read (listener.bodyTimeout); none until the listener sets it. */
   private ConnectionGuard bodies;
 
   Pipeline(Supplier<Generation> generation, RateLimiter limiter, TokenSource tokens, Forwarder forwarder,
-      AuditLog audit, MeterRegistry registry) {
+      AuditLog audit) {
     this.generation = generation;
     this.limiter = limiter;
     this.tokens = tokens;
     this.forwarder = forwarder;
     this.audit = audit;
-    this.metrics = new RequestMetrics(registry);
   }
 
   @Override
@@ -102,6 +102,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       return;
     }
     if (draining) {
+      refusedWhileDraining.incrementAndGet();
       response.putHeader(HttpHeaders.CONNECTION, "close");
       reject(exchange, SHUTTING_DOWN);
       return;
@@ -131,9 +132,17 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {
           // A caller that hung up is not the gateway failing: the close handler records it.
-          if (!response.closed()) reject(exchange, asRejection(failure));
+          if (response.closed()) return;
+          // A failure may be logged: the line carries this request's id.
+          try (var id = MDC.putCloseable(Logging.REQUEST_ID, exchange.requestId)) {
+            reject(exchange, asRejection(failure));
+          }
         });
   }
+
+  /** What a graceful stop did: requests under way when it began, those still unfinished at its timeout, and
+   * requests refused with 503 shutting-down meanwhile. */
+  public record Drained(int underWay, int unfinished, int refused) {}
 
   /** The listener's guard, which cuts off a request body that stops coming once the pipeline reads it. */
   public void watchBodiesWith(ConnectionGuard guard) {
@@ -144,17 +153,24 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * Starts a graceful stop: new requests get 503 shutting-down (and a connection close), and the future
    * completes once every request under way has been answered and recorded, or after {@code timeout}.
    */
-  public Future<Void> drain(Vertx vertx, Duration timeout) {
+  public Future<Drained> drain(Vertx vertx, Duration timeout) {
     draining = true;
-    Promise<Void> drained = Promise.promise();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    vertx.setPeriodic(20, timer -> {
-      if (underWay.get() == 0 || System.nanoTime() > deadline) {
-        vertx.cancelTimer(timer);
-        drained.tryComplete();
-      }
-    });
+    Promise<Drained> drained = Promise.promise();
+    awaitDrained(vertx, drained, underWay.get(), System.nanoTime() + timeout.toNanos());
     return drained.future();
+  }
+
+  /**
+   * Checks now, then every 20 ms, with one-shot timers: a periodic timer's first tick can run before
+   * setPeriodic has returned, and cancelling it from there fails in Vert.x 5.0.10 (NullPointerException).
+   */
+  private void awaitDrained(Vertx vertx, Promise<Drained> drained, int atStart, long deadline) {
+    int left = underWay.get();
+    if (left == 0 || System.nanoTime() > deadline) {
+      drained.tryComplete(new Drained(atStart, left, refusedWhileDraining.get()));
+      return;
+    }
+    vertx.setTimer(20, timer -> awaitDrained(vertx, drained, atStart, deadline));
   }
 
   /**
@@ -371,7 +387,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     long start = System.nanoTime();
     return forwarder.send(exchange.proxyRequest, exchange.upstream, token).compose(response -> {
       exchange.upstreamNanos = System.nanoTime() - start;
-      metrics.upstreamLatency(exchange.upstream, exchange.upstreamNanos);
+      exchange.config.metrics().upstreamLatency(exchange.upstream, exchange.upstreamNanos);
       exchange.upstreamRequestId = response.headers().get(exchange.upstream.requestIdHeader());
       // A 429, or 503 with Retry-After, holds this service principal's calls to this upstream.
       limiter.observe(exchange.allow.servicePrincipal(), exchange.upstream, response.getStatusCode(), response.headers());
@@ -501,7 +517,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         : completed ? null : "the connection closed before the response was complete";
     String caller = exchange.caller == null ? null : exchange.caller.name();
     Decision.Allow allow = exchange.allow;
-    metrics.request(caller == null ? "-" : caller, exchange.upstream == null ? "-" : exchange.upstream.name(), status);
+    exchange.config.metrics().request(caller,
+        exchange.upstream == null ? exchange.upstreamName : exchange.upstream.name(), status,
+        rejection == null ? null : rejection.type());
     return new AuditRecord(
         exchange.startTime,
         exchange.requestId,

@@ -27,12 +27,21 @@ final class RateLimitMetrics {
         .register(registry);
     Gauge.builder("gateway.ratelimit.store.up", storeUp, up -> up.get() ? 1 : 0)
         .description("1 while the budget store answers, 0 during an outage").register(registry);
+    // Present at 0 from the start, so rate() and alerts see the first refusal.
+    for (String limit : List.of(RateLimiter.CALLER_RATE, RateLimiter.CALLER_DAY, RateLimiter.SERVICE_PRINCIPAL_DAY,
+        RateLimiter.CONCURRENCY, Verdict.UPSTREAM_HOLD, FailoverBudgetStore.STORE_UNAVAILABLE)) {
+      refused(limit, 0);
+    }
   }
 
   void refused(String limit) {
+    refused(limit, 1);
+  }
+
+  private void refused(String limit, int count) {
     refused.computeIfAbsent(limit, name -> Counter.builder("gateway.ratelimit.refused")
         .description("Requests refused by the gateway's own limits, by the limit that refused")
-        .tag("limit", name).register(registry)).increment();
+        .tag("limit", name).register(registry)).increment(count);
   }
 
   void storeUnavailable() {
@@ -41,19 +50,29 @@ final class RateLimitMetrics {
 
   /** An upstream answered 429 or 503 with Retry-After. */
   void throttled(String servicePrincipal, String upstream, int status) {
-    throttled.computeIfAbsent(List.of(servicePrincipal, upstream, Integer.toString(status)), key ->
-        Counter.builder("gateway.upstream.throttled")
-            .description("Upstream answers asking the gateway to slow down (429, or 503 with Retry-After)")
-            .tag("servicePrincipal", key.get(0)).tag("upstream", key.get(1)).tag("status", key.get(2))
-            .register(registry)).increment();
+    throttled.computeIfAbsent(List.of(servicePrincipal, upstream, Integer.toString(status)),
+        key -> throttledCounter(registry, key.get(0), key.get(1), key.get(2))).increment();
+  }
+
+  /** The throttling counters of one service principal on one upstream, at 0, before any answer came. */
+  static void registerThrottled(MeterRegistry registry, String servicePrincipal, String upstream) {
+    for (String status : List.of("429", "503")) throttledCounter(registry, servicePrincipal, upstream, status);
+  }
+
+  private static Counter throttledCounter(MeterRegistry registry, String servicePrincipal, String upstream,
+      String status) {
+    return Counter.builder("gateway.upstream.throttled")
+        .description("Upstream answers asking the gateway to slow down (429, or 503 with Retry-After)")
+        .tag("service_principal", servicePrincipal).tag("upstream", upstream).tag("status", status)
+        .register(registry);
   }
 
   /** Dataverse's own service-protection figures, as its last answer reported them. */
-  void dataverse(String name, String description, String servicePrincipal, String environment, double value) {
-    dataverse.computeIfAbsent(List.of(name, servicePrincipal, environment), key -> {
+  void dataverse(String name, String description, String servicePrincipal, String upstream, double value) {
+    dataverse.computeIfAbsent(List.of(name, servicePrincipal, upstream), key -> {
       AtomicReference<Double> last = new AtomicReference<>(Double.NaN);
       Gauge.builder(name, last, AtomicReference::get).description(description)
-          .tag("servicePrincipal", servicePrincipal).tag("environment", environment).register(registry);
+          .tag("service_principal", servicePrincipal).tag("upstream", upstream).register(registry);
       return last;
     }).set(value);
   }

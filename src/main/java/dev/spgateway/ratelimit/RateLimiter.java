@@ -12,6 +12,8 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -124,19 +126,25 @@ public final class RateLimiter {
     if (upstream.kind() == UpstreamConfig.UpstreamKind.dataverse) {
       dataverseGauge("gateway.dataverse.ratelimit.burst.remaining",
           "Requests left in Dataverse's 5-minute window (x-ms-ratelimit-burst-remaining-xrm-requests)",
-          servicePrincipal, upstream.name(), headers.get("x-ms-ratelimit-burst-remaining-xrm-requests"));
-      dataverseGauge("gateway.dataverse.ratelimit.time.remaining",
-          "Execution time left in Dataverse's 5-minute window, in ms (x-ms-ratelimit-time-remaining-xrm-requests)",
-          servicePrincipal, upstream.name(), headers.get("x-ms-ratelimit-time-remaining-xrm-requests"));
+          servicePrincipal, upstream.name(), headers.get("x-ms-ratelimit-burst-remaining-xrm-requests"), 1);
+      dataverseGauge("gateway.dataverse.ratelimit.time.remaining.seconds",
+          "Execution time left in Dataverse's 5-minute window (x-ms-ratelimit-time-remaining-xrm-requests, in ms)",
+          servicePrincipal, upstream.name(), headers.get("x-ms-ratelimit-time-remaining-xrm-requests"), 1_000);
     }
   }
 
+  /** Registers the throttling counters of these service principal and upstream pairs at 0. */
+  public static void registerMeters(MeterRegistry registry, Collection<List<String>> servicePrincipalAndUpstream) {
+    servicePrincipalAndUpstream.forEach(pair -> RateLimitMetrics.registerThrottled(registry, pair.get(0), pair.get(1)));
+  }
+
   private void dataverseGauge(String name, String description, String servicePrincipal, String environment,
-      String value) {
+      String value, double divisor) {
     if (value == null) return;
     try {
       // Dataverse formats these with thousands separators: "4,999", "1,200.00".
-      metrics.dataverse(name, description, servicePrincipal, environment, Double.parseDouble(value.replace(",", "")));
+      metrics.dataverse(name, description, servicePrincipal, environment,
+          Double.parseDouble(value.replace(",", "")) / divisor);
     } catch (NumberFormatException ignored) {
       // A value this gateway cannot read is left out, not guessed.
     }

@@ -4,12 +4,15 @@ import dev.spgateway.config.ConfigLoader;
 import dev.spgateway.gateway.Gateway;
 import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.logging.Logging;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -20,8 +23,9 @@ import java.util.UUID;
 /**
  * The gateway with local stand-ins for Entra ID, Key Vault, Graph and a Dataverse environment, so a
  * newcomer sees a real call go through without an Azure tenant. The gateway runs exactly as under
- * {@code serve}: its config is {@code config/sandbox.yaml} with the stand-ins' addresses filled in.
- * Only the {@code sandbox} command starts this; {@code serve} never does.
+ * {@code serve}: its config is {@code config/sandbox.yaml} (shipped inside the jar, so the sandbox runs from
+ * any directory) with the stand-ins' addresses filled in. Only the {@code sandbox} command starts this;
+ * {@code serve} never does.
  */
 public final class Sandbox {
 
@@ -32,6 +36,8 @@ public final class Sandbox {
   /** The app role callers' Entra identities need (config/sandbox.yaml). */
   public static final String CALLER_ROLE = "Gateway.Call";
   private static final String FINANCE_SECRET_NAME = "finance-client-secret";
+  /** {@code config/sandbox.yaml}, copied into the jar by the build. */
+  private static final String BUNDLED_CONFIG = "sandbox.yaml";
 
   private final Gateway gateway;
   private final LiveConfig live;
@@ -67,19 +73,19 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    return start(vertx, configFile, port, adminPort, workDir, true, java.time.Clock.systemUTC());
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, true, java.time.Clock.systemUTC());
   }
 
   /** As above; {@code watch}: re-read the config when its file changes, not only on {@link #reload}. */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
       boolean watch) {
-    return start(vertx, configFile, port, adminPort, workDir, watch, java.time.Clock.systemUTC());
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, watch, java.time.Clock.systemUTC());
   }
 
   /** As above, with the gateway's time (token expiry, key refresh, budgets) read from {@code clock}. */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
       boolean watch, java.time.Clock clock) {
-    return start(vertx, configFile, port, adminPort, workDir, watch, clock, (entra, financeClientId) -> {});
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, watch, clock, (entra, financeClientId) -> {});
   }
 
   /**
@@ -88,8 +94,29 @@ public final class Sandbox {
    */
   static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir, boolean watch,
       java.time.Clock clock, java.util.function.BiConsumer<EntraStandIn, String> beforeGateway) {
-    read(configFile); // a missing template fails here, with a hint, rather than inside the start
+    return start(vertx, configFile, "127.0.0.1", port, adminPort, workDir, watch, clock, beforeGateway);
+  }
+
+  /**
+   * As above, listening on {@code host}. A null {@code configFile} means the config shipped inside the jar: it is
+   * copied into {@code workDir} and kept there, so it can be edited and reloaded like any other.
+   */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, String host, int port, int adminPort,
+      Path workDir, boolean watch, java.time.Clock clock) {
+    return start(vertx, configFile, host, port, adminPort, workDir, watch, clock, (entra, financeClientId) -> {});
+  }
+
+  private static Future<Sandbox> start(Vertx vertx, Path configFile, String host, int port, int adminPort,
+      Path workDir, boolean watch, java.time.Clock clock, java.util.function.BiConsumer<EntraStandIn, String> beforeGateway) {
+    Path file;
+    try {
+      // A missing template fails here, with a hint, rather than inside the start.
+      file = configFile != null ? readable(configFile) : write(workDir.resolve(BUNDLED_CONFIG), bundledConfig());
+    } catch (UncheckedIOException e) {
+      return Future.failedFuture(e.getMessage());
+    }
     SelfSignedTls tls = SelfSignedTls.generate();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
     Path auditFile = workDir.resolve("audit.jsonl");
     String financeId = UUID.randomUUID().toString();
@@ -116,6 +143,7 @@ public final class Sandbox {
           new JwksBearerVerifier(vertx, jwks, issuer, DATAVERSE_ENVIRONMENT)).tenant(TENANT);
       return Future.all(vault.start(), graph.start(), dataverse.start()).compose(all -> {
         Map<String, String> values = new HashMap<>();
+        values.put("SANDBOX_HOST", host);
         values.put("SANDBOX_PORT", Integer.toString(port));
         values.put("SANDBOX_ADMIN_PORT", Integer.toString(adminPort));
         values.put("SANDBOX_AUTHORITY", entra.baseUrl());
@@ -135,13 +163,17 @@ public final class Sandbox {
         var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
-        // Kept on its file like `serve`: re-read on SIGHUP and when the file changes.
-        return vertx.executeBlocking(() -> environment.loadFile(configFile)).compose(loaded ->
-            Gateway.start(vertx, loaded.config(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock)
-                .compose(gateway -> vertx.executeBlocking(() ->
-                        LiveConfig.start(gateway, configFile, environment, loaded.sha256(), watch))
-                    .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph,
-                        dataverse, script))));
+        // Kept on its file like `serve`: re-read on SIGHUP and when the file changes. Reading it and setting up
+        // logging load many classes: a worker does it, not the event loop.
+        return vertx.executeBlocking(() -> {
+          ConfigLoader.Loaded loaded = environment.loadFile(file);
+          Logging.apply(loaded.config().logging().withEnvironment(System::getenv));
+          return loaded;
+        }).compose(loaded -> Gateway.start(vertx, loaded.config(), registry, clock)
+            .compose(gateway -> vertx.executeBlocking(() ->
+                    LiveConfig.start(gateway, file, environment, loaded.sha256(), watch))
+                .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph,
+                    dataverse, script))));
       });
     });
   }
@@ -227,12 +259,23 @@ public final class Sandbox {
     return gateway.close(); // the stand-ins stop with Vert.x
   }
 
-  private static String read(Path file) {
+  private static Path readable(Path file) {
     try {
-      return Files.readString(file);
+      Files.readString(file);
+      return file;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the sandbox config " + file + " (run from the repository root, "
-          + "or pass --config): " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot read the sandbox config " + file.toAbsolutePath() + " (" + e
+          + "); leave out --config to use the one inside the jar", e);
+    }
+  }
+
+  private static String bundledConfig() {
+    try (InputStream in = Sandbox.class.getResourceAsStream(BUNDLED_CONFIG)) {
+      if (in == null) throw new IOException("resource missing");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("this build has no " + BUNDLED_CONFIG + " inside (" + e.getMessage()
+          + "); rebuild it with mvn package, or pass --config config/sandbox.yaml", e);
     }
   }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The gateway as a real process under load, stopped by a signal: SIGTERM must leave exactly one record
@@ -36,8 +37,8 @@ class AuditProcessTest {
   private static final Map<String, String> DESCRIBED = new ConcurrentHashMap<>();
 
   @Test
-  void sigtermUnderLoadLeavesExactlyOneRecordPerAnsweredRequest() throws Exception {
-    Run run = loadThenStop(Path.of("config/sandbox.yaml"), false);
+  void sigtermUnderLoadLeavesExactlyOneRecordPerAnsweredRequest(@TempDir Path workDir) throws Exception {
+    Run run = loadThenStop(Path.of("config/sandbox.yaml"), false, workDir);
     Map<String, Integer> recorded = recorded(run.auditFile());
     assertThat(run.answered()).hasSizeGreaterThanOrEqualTo(ANSWERED_BEFORE_STOP);
     assertThat(recorded.keySet()).as("records of requests no client saw answered")
@@ -47,8 +48,8 @@ class AuditProcessTest {
   }
 
   @Test
-  void strictKillMinusNineUnderLoadLosesNoRecordOfAnAnsweredRequest() throws Exception {
-    Run run = loadThenStop(Path.of("src/test/resources/audit/sandbox-audit-strict.yaml"), true);
+  void strictKillMinusNineUnderLoadLosesNoRecordOfAnAnsweredRequest(@TempDir Path workDir) throws Exception {
+    Run run = loadThenStop(Path.of("src/test/resources/audit/sandbox-audit-strict.yaml"), true, workDir);
     Map<String, Integer> recorded = recorded(run.auditFile());
     assertThat(run.answered()).hasSizeGreaterThanOrEqualTo(ANSWERED_BEFORE_STOP);
     run.answered().forEach((id, status) -> assertThat(recorded).containsEntry(id, status));
@@ -57,10 +58,11 @@ class AuditProcessTest {
   private record Run(Map<String, Integer> answered, Path auditFile) {}
 
   /** Starts `sp-gateway sandbox`, loads it, and stops it with SIGTERM or SIGKILL while requests are under way. */
-  private static Run loadThenStop(Path config, boolean kill) throws Exception {
+  /** --work-dir: the sandbox removes a temporary folder of its own on exit, and this test reads the log after. */
+  private static Run loadThenStop(Path config, boolean kill, Path workDir) throws Exception {
     Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.spgateway.cli.Main", "sandbox", "--config", config.toString(),
-        "--port", "0", "--admin-port", "0").redirectErrorStream(true).start();
+        "--port", "0", "--admin-port", "0", "--work-dir", workDir.toString()).redirectErrorStream(true).start();
     try {
       Map<String, String> printed = readBanner(process);
       String gateway = printed.get("gateway");

@@ -382,7 +382,7 @@ class GatewayIntegrationTest {
     assertThat(await(client.get(gateway.adminPort(), "127.0.0.1", "/health/live").send()).statusCode()).isEqualTo(200);
     String metrics = await(client.get(gateway.adminPort(), "127.0.0.1", "/metrics").send()).bodyAsString();
     assertThat(metrics)
-        .contains("gateway_requests_total{caller=\"invoice-flow\",status=\"200\",upstream=\"graph\"}")
+        .contains("gateway_requests_total{caller=\"invoice-flow\",status_class=\"2xx\",upstream=\"graph\"}")
         .contains("gateway_token_requests_total{outcome=\"success\",service_principal=\"finance\"}")
         .contains("gateway_keyvault_reads_total{outcome=\"success\",secret=\"finance-client-secret\"} 1.0")
         .contains("gateway_upstream_duration_seconds_bucket{upstream=\"graph\"");

@@ -43,7 +43,9 @@ class LiveConfigProcessTest {
     Path config = Files.writeString(dir.resolve("gateway.yaml"), base);
     Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.spgateway.cli.Main", "sandbox", "--config", config.toString(),
-        "--port", "0", "--admin-port", "0", "--no-watch").redirectErrorStream(true).start();
+        // --work-dir: the sandbox removes a temporary folder of its own on exit, and this test reads the log after.
+        "--port", "0", "--admin-port", "0", "--no-watch", "--work-dir", dir.resolve("work").toString())
+        .redirectErrorStream(true).start();
     try {
       BlockingQueue<String> output = new LinkedBlockingQueue<>();
       Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(process.getInputStream(),

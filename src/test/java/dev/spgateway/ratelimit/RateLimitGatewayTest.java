@@ -127,7 +127,8 @@ class RateLimitGatewayTest {
     assertThat(await(gateway.get("/graph/v1.0/users")).getHeader("Retry-After")).isEqualTo("30");
     assertThat(await(gateway.get("/crm/api/data/v9.2/WhoAmI")).statusCode()).isEqualTo(200);
     assertThat(gateway.metric("gateway_upstream_throttled_total", "status=\"429\"", "upstream=\"graph\"")).isEqualTo(1);
-    assertThat(gateway.metric("gateway_upstream_throttled_total", "status=\"503\"")).isEqualTo(1);
+    assertThat(gateway.metric("gateway_upstream_throttled_total", "status=\"503\"", "upstream=\"graph\"")).isEqualTo(1);
+    assertThat(gateway.metric("gateway_upstream_throttled_total", "status=\"503\"", "upstream=\"crm\"")).isZero();
   }
 
   @Test
@@ -135,9 +136,9 @@ class RateLimitGatewayTest {
     gateway = LimitedGateway.start(dir, clock, "null", "null");
     assertThat(await(gateway.get("/crm/api/data/v9.2/WhoAmI")).statusCode()).isEqualTo(200);
     // The stand-in reports "1,200.00" ms of execution time left, and counts its burst down from 4,000.
-    assertThat(gateway.metric("gateway_dataverse_ratelimit_time_remaining", "environment=\"crm\"",
-        "servicePrincipal=\"finance\"")).isEqualTo(1200.0);
-    assertThat(gateway.metric("gateway_dataverse_ratelimit_burst_remaining", "environment=\"crm\""))
+    assertThat(gateway.metric("gateway_dataverse_ratelimit_time_remaining_seconds", "upstream=\"crm\"",
+        "service_principal=\"finance\"")).isEqualTo(1.2);
+    assertThat(gateway.metric("gateway_dataverse_ratelimit_burst_remaining", "upstream=\"crm\""))
         .isPositive();
   }
 

@@ -12,7 +12,7 @@ public final class Await {
 
   public static <T> T await(Future<T> future) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw new AssertionError("future failed: " + e.getCause(), e.getCause());
     } catch (InterruptedException | TimeoutException e) {
@@ -22,7 +22,7 @@ public final class Await {
 
   public static Throwable awaitFailure(Future<?> future) {
     try {
-      Object result = future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      Object result = future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       throw new AssertionError("expected a failure, got " + result);
     } catch (ExecutionException e) {
       return e.getCause();
