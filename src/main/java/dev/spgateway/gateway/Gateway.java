@@ -19,6 +19,7 @@ import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.proxy.Forwarder;
+import dev.spgateway.proxy.Links;
 import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -93,6 +94,7 @@ public final class Gateway {
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
     HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
 
+    Links links = new Links(null);
     RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
 
     List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
@@ -104,9 +106,11 @@ public final class Gateway {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
               RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
+              links.publicBaseUrl(config.listener().publicBaseUrl() == null ? null
+                  : config.listener().effectivePublicBaseUrl(config.listener().port()));
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
-                  tokens, new Forwarder(upstreamClient), resources.audit(), registry);
+                  tokens, new Forwarder(upstreamClient, links), resources.audit(), registry);
               return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
                   .requestHandler(pipeline)
                   .listen(config.listener().port(), config.listener().host())
@@ -114,6 +118,8 @@ public final class Gateway {
             })
             .map(listening -> {
               HttpServer listener = listening.server();
+              // Without a configured URL (loopback only), links point at the port actually bound.
+              links.publicBaseUrl(config.listener().effectivePublicBaseUrl(listener.actualPort()));
               ready.set(true);
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());

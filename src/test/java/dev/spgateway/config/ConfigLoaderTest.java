@@ -15,6 +15,7 @@ class ConfigLoaderTest {
   static final String KEY_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
   static final String VALID = """
+      listener: { publicBaseUrl: https://gateway.contoso.com }
       keyVault: { url: https://contoso-flows.vault.azure.net }
       servicePrincipals:
         finance:
@@ -88,6 +89,7 @@ class ConfigLoaderTest {
   @Test
   void missingFieldsAreAllReportedAtOnce() {
     String yaml = """
+        listener: { publicBaseUrl: https://gateway.contoso.com }
         keyVault: { url: https://contoso-flows.vault.azure.net }
         servicePrincipals:
           finance: { tenant: 72f988bf-0000-0000-0000-2d7cd011db47 }
