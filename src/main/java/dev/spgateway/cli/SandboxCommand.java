@@ -40,7 +40,8 @@ final class SandboxCommand implements Callable<Integer> {
     return exit;
   }
 
-  private void explain(Sandbox sandbox, PrintWriter out) {
+  /** The banner: addresses, the caller key, and curl lines that work as printed (SandboxCommandTest runs them). */
+  static void explain(Sandbox sandbox, PrintWriter out) {
     String gateway = "http://127.0.0.1:" + sandbox.gateway().port();
     String key = "-H '" + ApiKeys.HEADER + ": " + sandbox.callerKey() + "'";
     out.println();
@@ -56,6 +57,8 @@ final class SandboxCommand implements Callable<Integer> {
     out.println("  curl -i " + key + " " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
     out.println("Allowed: list accounts in Dataverse:");
     out.println("  curl -i " + key + " '" + gateway + "/crm/api/data/v9.2/accounts?$select=name'");
+    out.println("Paging: two users a page; the answer's @odata.nextLink points at the gateway, follow it with the same key:");
+    out.println("  curl -s " + key + " '" + gateway + "/graph/v1.0/users?$select=id,displayName&$top=2'");
     out.println("Denied (403, never forwarded): delete a user, which no route allows:");
     out.println("  curl -i -X DELETE " + key + " " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
     out.println("Unauthenticated (401):");

@@ -2,6 +2,7 @@ package dev.spgateway.sandbox;
 
 import static dev.spgateway.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static java.util.concurrent.TimeUnit.SECONDS;
 
 import dev.spgateway.identity.ApiKeys;
 import io.vertx.core.Vertx;
@@ -51,7 +52,7 @@ class LinkRewritingTest {
     gzipped = gzip("{\"@odata.nextLink\":\"" + upstreamUrl + "/v1.0/users?$skiptoken=1\",\"value\":[]}");
     String config = Files.readString(Path.of("config/sandbox.yaml")).replace("${SANDBOX_GRAPH_URL}", upstreamUrl);
     Path file = Files.writeString(dir.resolve("links.yaml"), config);
-    sandbox = await(Sandbox.start(vertx, file, 0, 0, dir));
+    sandbox = Sandbox.start(vertx, file, 0, 0, dir).await(60, SECONDS); // starting is slow on a busy machine
     verifier = new JwksBearerVerifier(vertx, sandbox.entra().jwksUrl(Sandbox.TENANT), sandbox.entra().issuer(Sandbox.TENANT),
         GraphStandIn.AUDIENCE);
     client = WebClient.create(vertx);

@@ -2,6 +2,7 @@ package dev.spgateway.sandbox;
 
 import static dev.spgateway.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static java.util.concurrent.TimeUnit.SECONDS;
 
 import dev.spgateway.identity.ApiKeys;
 import io.vertx.core.Vertx;
@@ -35,9 +36,9 @@ class PagingEndToEndTest {
   String gateway;
 
   @BeforeAll
-  void start(@TempDir Path dir) {
+  void start(@TempDir Path dir) throws Exception {
     vertx = Vertx.vertx();
-    sandbox = await(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir));
+    sandbox = Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir).await(60, SECONDS); // starting is slow on a busy machine
     client = WebClient.create(vertx);
     gateway = "http://127.0.0.1:" + sandbox.gateway().port();
   }
