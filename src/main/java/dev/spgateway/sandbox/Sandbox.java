@@ -35,10 +35,12 @@ public final class Sandbox {
   private final Map<String, String> standIns;
   private final GraphStandIn graph;
   private final DataverseStandIn dataverse;
+  private final GatewayConfig config;
 
   private Sandbox(Gateway gateway, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns,
-      GraphStandIn graph, DataverseStandIn dataverse) {
+      GraphStandIn graph, DataverseStandIn dataverse, GatewayConfig config) {
     this.gateway = gateway;
+    this.config = config;
     this.entra = entra;
     this.graph = graph;
     this.dataverse = dataverse;
@@ -94,9 +96,14 @@ public final class Sandbox {
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
         return Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
-            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns, graph, dataverse));
+            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns, graph, dataverse, config));
       });
     });
+  }
+
+  /** The config the gateway runs with, the stand-ins' addresses filled in. */
+  public GatewayConfig config() {
+    return config;
   }
 
   public Gateway gateway() {
