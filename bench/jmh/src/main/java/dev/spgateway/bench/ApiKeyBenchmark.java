@@ -32,7 +32,7 @@ public class ApiKeyBenchmark {
   @Setup
   public void setUp() {
     key = ApiKeys.generate();
-    authenticator = new ApiKeyAuthenticator(Map.of("flow", new CallerConfig(new ApiKeyConfig(ApiKeys.sha256Hex(key)), java.util.List.of())));
+    authenticator = new ApiKeyAuthenticator(Map.of("flow", new ApiKeyConfig(ApiKeys.sha256Hex(key))));
   }
 
   @Benchmark
