@@ -51,11 +51,12 @@ public final class JsonLinkScanner {
   private int keyLength;
   private boolean keyEscaped;
   private boolean linkKey;
+  /** A comma was read at the top level: a key must follow, not '}'. */
+  private boolean keyAfterComma;
   private final ByteArrayOutputStream link = new ByteArrayOutputStream();
   /** Open brackets below the top level: '{' or '['. */
   private byte[] stack = new byte[16];
   private int depth;
-  private boolean rewrote;
 
   /** @param rewrite a link's new value, or {@code null} to leave it as it is */
   public JsonLinkScanner(UnaryOperator<String> rewrite) {
@@ -67,11 +68,6 @@ public final class JsonLinkScanner {
     return state == State.PASS;
   }
 
-  /** Whether any link was rewritten so far. */
-  public boolean rewrote() {
-    return rewrote;
-  }
-
   /** Scans {@code data[off, off + len)}; ranges given to {@code sink} are relative to {@code off}. */
   public void feed(byte[] data, int off, int len, Sink sink) {
     int end = off + len;
@@ -79,8 +75,8 @@ public final class JsonLinkScanner {
     int i = off;
     while (i < end) {
       switch (state) {
-        case NESTED -> i = nested(data, i, end);
-        case NESTED_STRING, TOP_STRING -> i = string(data, i, end);
+        case NESTED, NESTED_STRING -> i = nested(data, i, end);
+        case TOP_STRING -> i = string(data, i, end);
         case PASS -> i = end;
         case LINK -> {
           int start = i;
@@ -189,8 +185,6 @@ public final class JsonLinkScanner {
     }
   }
 
-  private boolean keyAfterComma;
-
   private void nextKey() {
     state = State.KEY_OR_END;
     keyAfterComma = true;
@@ -231,7 +225,7 @@ public final class JsonLinkScanner {
     return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || b == '-' || b == '+' || b == '.' || b == 'E';
   }
 
-  /** Inside a top-level string value or a string below the top level: only its end matters. */
+  /** Inside a top-level string value that is not a link: only its end matters. */
   private int string(byte[] data, int i, int end) {
     while (i < end) {
       byte b = data[i++];
@@ -240,7 +234,7 @@ public final class JsonLinkScanner {
       } else if (b == '\\') {
         escaped = true;
       } else if (b == '"') {
-        state = state == State.TOP_STRING ? State.COMMA_OR_END : State.NESTED;
+        state = State.COMMA_OR_END;
         return i;
       } else if (b >= 0 && b < 0x20) {
         state = State.PASS;
@@ -250,33 +244,64 @@ public final class JsonLinkScanner {
     return i;
   }
 
-  /** Below the top level: strings, and brackets that must close what they opened. The hot loop. */
+  /**
+   * Below the top level: strings (skipped to their closing quote) and brackets that must close what they
+   * opened. The hot loop: most of a page's bytes are here, so each byte costs one table lookup.
+   */
   private int nested(byte[] data, int i, int end) {
+    boolean inString = state == State.NESTED_STRING;
+    boolean escape = escaped;
     while (i < end) {
-      byte b = data[i++];
-      switch (b) {
-        case '"' -> {
-          state = State.NESTED_STRING;
-          escaped = false;
+      if (inString) {
+        if (escape) {
+          escape = false;
+          i++;
+          continue;
+        }
+        while (i < end && !IN_STRING[data[i] & 0xff]) i++; // the string's ordinary bytes
+        if (i == end) break;
+        byte b = data[i++];
+        if (b == '"') {
+          inString = false;
+        } else if (b == '\\') {
+          escape = true;
+        } else {
+          state = State.PASS; // a raw control character: not JSON
           return i;
         }
-        case '{', '[' -> {
-          if (!push(b)) return i;
-        }
-        case '}', ']' -> {
-          if (depth == 0 || stack[depth - 1] != (b == '}' ? '{' : '[')) {
-            state = State.PASS;
-            return i;
-          }
-          if (--depth == 0) {
-            state = State.COMMA_OR_END;
-            return i;
-          }
-        }
-        default -> { }
+        continue;
+      }
+      while (i < end && !STRUCTURAL[data[i] & 0xff]) i++; // numbers, literals, commas, colons, spaces
+      if (i == end) break;
+      byte b = data[i++];
+      if (b == '"') {
+        inString = true;
+      } else if (b == '{' || b == '[') {
+        if (!push(b)) return i;
+      } else if (depth == 0 || stack[depth - 1] != (b == '}' ? '{' : '[')) {
+        state = State.PASS;
+        return i;
+      } else if (--depth == 0) {
+        state = State.COMMA_OR_END;
+        escaped = false;
+        return i;
       }
     }
+    state = inString ? State.NESTED_STRING : State.NESTED;
+    escaped = escape;
     return i;
+  }
+
+  /** Bytes that end a run of ordinary string content: the quote, the backslash, and control characters. */
+  private static final boolean[] IN_STRING = new boolean[256];
+  /** Bytes that matter between values below the top level. */
+  private static final boolean[] STRUCTURAL = new boolean[256];
+
+  static {
+    for (int c = 0; c < 0x20; c++) IN_STRING[c] = true;
+    IN_STRING['"'] = true;
+    IN_STRING['\\'] = true;
+    for (char c : "\"{}[]".toCharArray()) STRUCTURAL[c] = true;
   }
 
   private boolean push(byte b) {
@@ -296,7 +321,6 @@ public final class JsonLinkScanner {
     String decoded = complete && raw.length <= MAX_LINK_BYTES ? JsonStrings.decode(raw) : null;
     String replaced = decoded == null ? null : rewrite.apply(decoded);
     byte[] value = replaced == null ? raw : JsonStrings.encode(replaced);
-    if (replaced != null) rewrote = true;
     byte[] out = new byte[value.length + (complete ? 2 : 1)];
     out[0] = '"';
     System.arraycopy(value, 0, out, 1, value.length);
