@@ -58,7 +58,7 @@ http {
 NGINX
 "$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf"
 
-BENCH_UPSTREAM_URL="http://$HOST:$UPSTREAM_PORT" java -Xmx256m -jar "$JAR" sandbox --config bench/sandbox-bench.yaml \
+BENCH_UPSTREAM_URL="http://$HOST:$UPSTREAM_PORT" java -Xmx256m ${JAVA_OPTS:-} -jar "$JAR" sandbox --config bench/sandbox-bench.yaml \
   --port "$GATEWAY_PORT" --admin-port "$ADMIN_PORT" >"$TMP/gateway.out" 2>"$TMP/gateway.err" &
 JAVA_PID=$!
 KEY=""
