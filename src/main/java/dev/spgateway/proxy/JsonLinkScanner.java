@@ -1,6 +1,9 @@
 package dev.spgateway.proxy;
 
 import java.io.ByteArrayOutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
@@ -258,7 +261,7 @@ public final class JsonLinkScanner {
           i++;
           continue;
         }
-        while (i < end && !IN_STRING[data[i] & 0xff]) i++; // the string's ordinary bytes
+        i = ordinaryStringBytes(data, i, end);
         if (i == end) break;
         byte b = data[i++];
         if (b == '"') {
@@ -289,6 +292,29 @@ public final class JsonLinkScanner {
     }
     state = inString ? State.NESTED_STRING : State.NESTED;
     escaped = escape;
+    return i;
+  }
+
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGH_BITS = 0x8080808080808080L;
+
+  /**
+   * Where the run of ordinary string bytes from {@code i} ends: at a quote, a backslash or a control character, or
+   * {@code end}. Eight bytes at a time (a SWAR test: a byte equal to '"' or '\\', or below 0x20, sets its high bit;
+   * the lowest set bit is always a real one), then byte by byte.
+   */
+  private static int ordinaryStringBytes(byte[] data, int i, int end) {
+    while (i + 8 <= end) {
+      long x = (long) LONGS.get(data, i);
+      long quote = x ^ 0x2222222222222222L;
+      long backslash = x ^ 0x5C5C5C5C5C5C5C5CL;
+      long found = (((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | ((x - 0x2020202020202020L) & ~x))
+          & HIGH_BITS;
+      if (found != 0) return i + (Long.numberOfTrailingZeros(found) >>> 3);
+      i += 8;
+    }
+    while (i < end && !IN_STRING[data[i] & 0xff]) i++;
     return i;
   }
 

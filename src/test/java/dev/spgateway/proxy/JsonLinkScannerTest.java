@@ -129,6 +129,24 @@ class JsonLinkScannerTest {
     }
   }
 
+  /** Strings are skipped eight bytes at a time: a quote, backslash or control character at any offset is still seen. */
+  @Test
+  void aSpecialByteAtEveryOffsetOfALongStringIsSeen() throws Exception {
+    String link = "\"@odata.nextLink\":\"" + UPSTREAM + "/x\"";
+    for (int at = 0; at < 40; at++) {
+      String before = "a".repeat(at);
+      String after = "b".repeat(40 - at);
+      String escaped = "{\"value\":[\"" + before + "\\\"" + after + "\"]," + link + "}";
+      assertThat(JSON.readTree(scan(escaped.getBytes(StandardCharsets.UTF_8)))).as("escaped quote at %d", at)
+          .isEqualTo(expected(escaped));
+      String control = "{\"value\":[\"" + before + "\u0001" + after + "\"]," + link + "}";
+      assertThat(new String(scan(control.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8)).as("control at %d", at)
+          .isEqualTo(control);
+      String ended = "{\"value\":[\"" + before + "\",\"" + after + "\"]," + link + "}";
+      assertThat(JSON.readTree(scan(ended.getBytes(StandardCharsets.UTF_8)))).as("quote at %d", at).isEqualTo(expected(ended));
+    }
+  }
+
   @Test
   void randomDocumentsMatchJacksonAtRandomCuts() throws Exception {
     Random random = new Random(11);
