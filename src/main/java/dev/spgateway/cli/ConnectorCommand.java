@@ -57,6 +57,17 @@ final class ConnectorCommand implements Callable<Integer> {
       err.println("--host '" + host + "' must be a host name with an optional port, e.g. gateway.contoso.com (no https://, no path)");
       return CheckCommand.DENIED;
     }
+    java.net.URI publicUrl = loaded.listener().publicBaseUrl();
+    if (publicUrl != null && !host.equalsIgnoreCase(publicUrl.getRawAuthority())) {
+      // Paging links point at listener.publicBaseUrl; a connector on another host would follow them elsewhere.
+      err.println("warning: --host " + host + " is not the host of listener.publicBaseUrl (" + publicUrl
+          + "), where the gateway points @odata.nextLink");
+    }
+    if (publicUrl != null && publicUrl.getRawPath() != null && !publicUrl.getRawPath().isEmpty()
+        && !publicUrl.getRawPath().equals("/")) {
+      err.println("warning: listener.publicBaseUrl has a path (" + publicUrl.getRawPath() + "); the connector's basePath"
+          + " is /, so its operations miss it");
+    }
     PolicyEngine policy = new PolicyEngine(loaded.routes(), loaded.upstreams());
     CustomConnector.Files files = CustomConnector.generate(caller, policy.allowedRules(caller), host);
     Files.createDirectories(out);

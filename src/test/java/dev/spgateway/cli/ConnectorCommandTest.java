@@ -34,6 +34,14 @@ class ConnectorCommandTest {
     }
     assertThat(Files.readString(dir.resolve("a/apiDefinition.swagger.json"))).contains("\"CrmProdListAccounts\"");
     assertThat(out.toString()).contains("paconn create");
+    assertThat(err.toString()).doesNotContain("warning");
+  }
+
+  @Test
+  void warnsWhenTheHostIsNotWherePagingLinksPoint(@TempDir Path dir) {
+    assertThat(run("connector", "--config", "config/gateway.example.yaml", "--caller", "invoice-flow", "--host",
+        "other.contoso.com", "--out", dir.toString())).isZero();
+    assertThat(err.toString()).contains("warning: --host other.contoso.com is not the host of listener.publicBaseUrl");
   }
 
   @Test
