@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     description = {"Writes a Power Platform custom connector for one caller: apiDefinition.swagger.json (Swagger 2.0)",
         "and apiProperties.json, the layout `paconn create` and the maker portal import. One operation per allow rule;",
         "the connection asks for the caller's X-Api-Key. The same config gives the same files; nothing secret is written.",
-        "Exit codes: 0 written, 1 bad config, 2 unknown caller or bad --host."})
+        "Exit codes: 0 written, 1 bad config, 64 unknown caller or bad --host."})
 final class ConnectorCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -51,11 +51,11 @@ final class ConnectorCommand implements Callable<Integer> {
     }
     if (!loaded.callers().containsKey(caller)) {
       err.println("no caller '" + caller + "' in " + config + "; known: " + String.join(", ", new TreeSet<>(loaded.callers().keySet())));
-      return CheckCommand.DENIED;
+      return Main.USAGE;
     }
     if (!CustomConnector.isHost(host)) {
       err.println("--host '" + host + "' must be a host name with an optional port, e.g. gateway.contoso.com (no https://, no path)");
-      return CheckCommand.DENIED;
+      return Main.USAGE;
     }
     java.net.URI publicUrl = loaded.listener().publicBaseUrl();
     if (publicUrl != null && !host.equalsIgnoreCase(publicUrl.getRawAuthority())) {

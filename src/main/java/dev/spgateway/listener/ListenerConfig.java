@@ -3,28 +3,49 @@ package dev.spgateway.listener;
 import dev.spgateway.check.Checks;
 import dev.spgateway.check.Problems;
 import java.net.URI;
+import java.time.Duration;
 
 /**
- * Where the gateway listens for callers.
+ * Where and how the gateway listens for callers. A missing field takes its default.
  *
- * @param publicBaseUrl the URL callers use to reach this gateway (a load balancer's, Azure Front Door's),
- *     without a trailing slash; paging links and {@code Location} headers are rewritten to point under it.
- *     Required when the listener is not on loopback; never derived from a caller's {@code Host} header,
- *     which the caller controls.
+ * @param h2c whether HTTP/2 over clear text (prior knowledge, or {@code Upgrade: h2c}) is accepted. Off by default:
+ *     callers (flows, scripts) speak HTTP/1.1, and a front end that passes {@code Upgrade: h2c} through would
+ *     hand the caller a tunnel past its own rules ("h2c smuggling"). Turn it on only when the gateway's own front
+ *     end (an ingress speaking HTTP/2 to its backends) needs it.
+ * @param requestHeaderTimeout a new connection must have sent a complete request head within this (10 s); a slow
+ *     sender ("slowloris") is cut off
+ * @param idleTimeout a connection with no request under way is closed after this (60 s): between the requests of a
+ *     kept-alive connection, the next head must be complete within it
+ * @param bodyTimeout once the gateway reads a request's body, a body that brings no new byte for this long (30 s)
+ *     is answered 408 and its connection closed
+ * @param maxConnections open connections beyond this many (1,000) are answered 503 too-many-connections and closed
+ * @param publicBaseUrl the URL callers use to reach this gateway (a load balancer's, Azure Front Door's); paging
+ *     links and {@code Location} headers are rewritten to point under it. Required when the listener is not on
+ *     loopback; never derived from a caller's {@code Host} header, which the caller controls.
  */
-public record ListenerConfig(String host, Integer port, URI publicBaseUrl) {
+public record ListenerConfig(String host, Integer port, Boolean h2c, Duration requestHeaderTimeout,
+    Duration idleTimeout, Duration bodyTimeout, Integer maxConnections, URI publicBaseUrl) {
 
   public ListenerConfig {
     if (host == null) host = "0.0.0.0";
     if (port == null) port = 8080;
+    if (h2c == null) h2c = false;
+    if (requestHeaderTimeout == null) requestHeaderTimeout = Duration.ofSeconds(10);
+    if (idleTimeout == null) idleTimeout = Duration.ofSeconds(60);
+    if (bodyTimeout == null) bodyTimeout = Duration.ofSeconds(30);
+    if (maxConnections == null) maxConnections = 1000;
   }
 
   public static ListenerConfig defaults() {
-    return new ListenerConfig(null, null, null);
+    return new ListenerConfig(null, null, null, null, null, null, null, null);
   }
 
   public void check(String path, Problems problems) {
     Checks.port(Problems.field(path, "port"), port, problems);
+    Checks.positive(Problems.field(path, "requestHeaderTimeout"), requestHeaderTimeout, "e.g. 10s", problems);
+    Checks.positive(Problems.field(path, "idleTimeout"), idleTimeout, "e.g. 60s", problems);
+    Checks.positive(Problems.field(path, "bodyTimeout"), bodyTimeout, "e.g. 30s", problems);
+    if (maxConnections < 1) problems.add(Problems.field(path, "maxConnections"), "must be 1 or more; e.g. 1000");
     String field = Problems.field(path, "publicBaseUrl");
     if (publicBaseUrl == null) {
       if (!Checks.isLoopback(host)) {

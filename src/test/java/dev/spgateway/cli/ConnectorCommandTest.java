@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.spgateway.testing.ExampleConfig;
 import picocli.CommandLine;
 
 /** {@code sp-gateway connector}: the two files, the same bytes on every run, and clear refusals. */
@@ -25,7 +26,7 @@ class ConnectorCommandTest {
 
   @Test
   void writesTheSameTwoFilesOnEveryRun(@TempDir Path dir) throws Exception {
-    String[] args = {"connector", "--config", "config/gateway.example.yaml", "--caller", "account-sync-script", "--host",
+    String[] args = {"connector", "--config", ExampleConfig.file(), "--caller", "account-sync-script", "--host",
         "gateway.contoso.com", "--out"};
     assertThat(run(concat(args, dir.resolve("a").toString()))).as(err.toString()).isZero();
     assertThat(run(concat(args, dir.resolve("b").toString()))).isZero();
@@ -39,18 +40,18 @@ class ConnectorCommandTest {
 
   @Test
   void warnsWhenTheHostIsNotWherePagingLinksPoint(@TempDir Path dir) {
-    assertThat(run("connector", "--config", "config/gateway.example.yaml", "--caller", "invoice-flow", "--host",
+    assertThat(run("connector", "--config", ExampleConfig.file(), "--caller", "invoice-flow", "--host",
         "other.contoso.com", "--out", dir.toString())).isZero();
     assertThat(err.toString()).contains("warning: --host other.contoso.com is not the host of listener.publicBaseUrl");
   }
 
   @Test
   void refusesAnUnknownCallerAndAHostWithAScheme(@TempDir Path dir) {
-    assertThat(run("connector", "--config", "config/gateway.example.yaml", "--caller", "nobody", "--host", "gw.contoso.com",
-        "--out", dir.toString())).isEqualTo(2);
+    assertThat(run("connector", "--config", ExampleConfig.file(), "--caller", "nobody", "--host", "gw.contoso.com",
+        "--out", dir.toString())).isEqualTo(64);
     assertThat(err.toString()).contains("no caller 'nobody'", "invoice-flow");
-    assertThat(run("connector", "--config", "config/gateway.example.yaml", "--caller", "invoice-flow", "--host",
-        "https://gw.contoso.com", "--out", dir.toString())).isEqualTo(2);
+    assertThat(run("connector", "--config", ExampleConfig.file(), "--caller", "invoice-flow", "--host",
+        "https://gw.contoso.com", "--out", dir.toString())).isEqualTo(64);
     assertThat(err.toString()).contains("no https://");
   }
 

@@ -19,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.spgateway.testing.ExampleConfig;
 import picocli.CommandLine;
 
 /** docs/FLOWS.md's snippets: the JSON parses, its URLs are allowed by the example config, its command runs. */
@@ -29,7 +30,7 @@ class FlowsDocTest {
 
   @Test
   void everyHttpActionParsesAndIsAllowedForItsCaller() throws Exception {
-    GatewayConfig config = ConfigLoader.withSystemEnvironment().load(Path.of("config/gateway.example.yaml"));
+    GatewayConfig config = ConfigLoader.withSystemEnvironment().load(Path.of(ExampleConfig.file()));
     String base = config.listener().publicBaseUrl().toString();
     PolicyEngine policy = new PolicyEngine(config.routes(), config.upstreams());
     Matcher block = BLOCK.matcher(Files.readString(Path.of("docs/FLOWS.md")));
@@ -64,6 +65,8 @@ class FlowsDocTest {
     assertThat(command).isNotNull();
     List<String> args = new ArrayList<>(List.of(command.substring("sp-gateway ".length()).split(" ")));
     args.set(args.indexOf("--out") + 1, dir.resolve("connector").toString());
+    assertThat(args.get(args.indexOf("--config") + 1)).isEqualTo(ExampleConfig.SHIPPED);
+    args.set(args.indexOf("--config") + 1, ExampleConfig.file()); // its key placeholders replaced, as an operator would
     CommandLine commandLine = Main.commandLine();
     StringWriter err = new StringWriter();
     commandLine.setOut(new PrintWriter(new StringWriter(), true));

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigLoaderTest {
 
-  static final String KEY_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  static final String KEY_HASH = "f36472f24c352c9945277710facbc9418885115285d9b1db9c46ef0a236af03e";
 
   static final String VALID = """
       listener: { publicBaseUrl: https://gateway.contoso.com }
@@ -65,7 +65,7 @@ class ConfigLoaderTest {
       relative url                | https://contoso.crm.dynamics.com          | contoso.crm.dynamics.com                | upstreams.crm-prod.url                | is not an absolute URL
       bad client id               | 1b4c0000-0000-0000-0000-00000000a11c      | my-app                                  | servicePrincipals.finance.clientId    | is not a GUID
       bad secret name             | finance-client-secret                     | finance_client_secret                   | servicePrincipals.finance.secret.keyVault | is not a Key Vault secret name
-      bad key hash                | sha256: 9f86                              | sha256: zz86                            | callers.invoice-flow.apiKey.sha256    | is not 64 hex digits
+      bad key hash                | sha256: f364                              | sha256: zz64                            | callers.invoice-flow.apiKey.sha256    | is not 64 hex digits
       bad rule method             | GET /v1.0/users/{id}                      | FETCH /v1.0/users/{id}                  | callers.invoice-flow.routes[0].allow[0] | 'FETCH' is not one of
       bad rule path               | POST /v1.0/users/{id}/sendMail            | POST /v1.0/users/../sendMail            | callers.invoice-flow.routes[0].allow[1] | dot segment
       bad duration                | timeout: 30s                              | timeout: soon                           | upstreams.crm-prod.timeout            | 'soon' is not a duration such as 500ms
@@ -84,6 +84,54 @@ class ConfigLoaderTest {
           });
           assertThat(e.getMessage()).startsWith("gateway.yaml: ").contains(path);
         });
+  }
+
+  /** Jackson stops at its first binding error; the loader goes on, so one run shows them all. */
+  @Test
+  void everyProblemOfABrokenFileIsReportedInOneRun() {
+    String yaml = VALID
+        .replace("graph:    { url: https://graph.microsoft.com, kind: graph }",
+            "graph:    { url: https://graph.microsoft.com, kind: graph, colour: blue }") // unknown key
+        .replace("kind: dataverse", "kind: sharepoint")                                 // unknown value
+        .replace("timeout: 30s", "timeout: soon")                                       // not a duration
+        .replace("as: finance", "as: finanse")                                           // a check after binding
+        .replace("listener: { publicBaseUrl: https://gateway.contoso.com }\n", "")
+        + """
+        listener: { port: eighty, publicBaseUrl: https://gateway.contoso.com }
+        audit: { durability: sometimes, queueSize: [1, 2] }
+        ratelimit: { store: redis, redis: { url: "${REDIS_URL}" } }
+        colours: [ red ]
+        """;
+    assertThatThrownBy(() -> loader.parse("gateway.yaml", yaml))
+        .isInstanceOfSatisfying(ConfigException.class, e -> {
+          assertThat(e.problems()).extracting(ConfigProblem::path).containsExactlyInAnyOrder(
+              "upstreams.graph.colour", "upstreams.crm-prod.kind", "upstreams.crm-prod.timeout",
+              "callers.invoice-flow.routes[0].as", "listener.port", "audit.durability", "audit.queueSize",
+              "ratelimit.redis.url", "colours");
+          assertThat(e.getMessage()).startsWith("gateway.yaml: 9 problems")
+              .contains("upstreams.graph.colour: unknown key; expected one of: connectTimeout,")
+              .contains("upstreams.crm-prod.kind: 'sharepoint' is not one of: graph, dataverse")
+              .contains("upstreams.crm-prod.timeout: 'soon' is not a duration such as 500ms")
+              .contains("listener.port: 'eighty' is not a whole number")
+              .contains("audit.durability: 'sometimes' is not one of: buffered, strict")
+              .contains("audit.queueSize: expected a whole number")
+              .contains("ratelimit.redis.url: environment variable REDIS_URL is not set")
+              .contains("colours: unknown key; expected one of: admin, audit, batch, callers,");
+        });
+  }
+
+  @Test
+  void aSectionIsReadOnItsOwnWithoutTheOthersEnvironment(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("gateway.yaml"), VALID.replace(
+        "https://contoso-flows.vault.azure.net", "\"${UNSET_VAULT}\"") + "audit: { file: \"${AUDIT_DIR:-/var/audit}/a.jsonl\" }\n");
+    dev.spgateway.audit.AuditConfig audit = loader.loadSection(file, "audit", dev.spgateway.audit.AuditConfig.class,
+        (section, problems) -> section.check("audit", problems));
+    assertThat(audit.file()).isEqualTo("/var/audit/a.jsonl");
+    assertThatThrownBy(() -> loader.load(file)).hasMessageContaining("keyVault.url: environment variable UNSET_VAULT");
+
+    Path broken = java.nio.file.Files.writeString(dir.resolve("broken.yaml"), "audit: { file: a.jsonl, colour: blue }\n");
+    assertThatThrownBy(() -> loader.loadSection(broken, "audit", dev.spgateway.audit.AuditConfig.class, (s, p) -> {}))
+        .hasMessageContaining("audit.colour: unknown key");
   }
 
   @Test

@@ -1,6 +1,5 @@
 package dev.spgateway.bench;
 
-import dev.spgateway.config.CallerConfig;
 import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.identity.ApiKeys;

@@ -1,7 +1,5 @@
 package dev.spgateway.bench;
 
-import dev.spgateway.config.CallerConfig;
-import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.policy.AllowRule;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyEngine;
