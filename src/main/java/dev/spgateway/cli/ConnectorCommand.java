@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
     description = {"Writes a Power Platform custom connector for one caller: apiDefinition.swagger.json (Swagger 2.0)",
         "and apiProperties.json, the layout `paconn create` and the maker portal import. One operation per allow rule;",
         "the connection asks for the caller's X-Api-Key. The same config gives the same files; nothing secret is written.",
-        "Exit codes: 0 written, 1 bad config, 64 unknown caller or bad --host."})
+        "Exit codes: 0 written, 1 bad config, 64 usage error (an unknown caller, a --host with a scheme or path)."},
+    footerHeading = "%nExamples:%n",
+    footer = {"  sp-gateway connector --config gateway.yaml --caller account-sync-script --host gateway.contoso.com --out connector",
+        "  paconn create --api-def connector/apiDefinition.swagger.json --api-prop connector/apiProperties.json -e <environment id>"})
 final class ConnectorCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
