@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     description = "Lets flows and scripts call Microsoft Graph and Dataverse as a service principal, "
         + "without ever holding its secret.",
     subcommands = {ServeCommand.class, CheckCommand.class, HashKeyCommand.class, SandboxCommand.class,
-        AuditCommand.class})
+        AuditCommand.class, ConnectorCommand.class})
 public final class Main {
 
   // Exit codes: each means one thing, whichever command returns it, so a script can tell them apart.

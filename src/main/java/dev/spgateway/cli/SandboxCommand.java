@@ -68,12 +68,14 @@ final class SandboxCommand implements Callable<Integer> {
             sandbox.reload(LiveConfig.SIGNAL);
           }
         }));
-    if (exit == Main.KEEP_RUNNING) explain(started[0], spec.commandLine().getOut());
+    if (exit == Main.KEEP_RUNNING) explain(started[0], workDir == null, spec.commandLine().getOut());
     else if (temporary) TempDirs.delete(dir);
     return exit;
   }
 
-  private void explain(Sandbox sandbox, PrintWriter out) {
+  /** The banner: addresses, the caller key, and curl lines that work as printed (SandboxCommandTest runs them). */
+  /** The banner; {@code temporaryFolder}: the audit log's folder goes when the sandbox stops. */
+  static void explain(Sandbox sandbox, boolean temporaryFolder, PrintWriter out) {
     String gateway = "http://127.0.0.1:" + sandbox.gateway().port();
     String admin = "http://127.0.0.1:" + sandbox.gateway().adminPort();
     String key = "-H '" + ApiKeys.HEADER + ": " + sandbox.callerKey() + "'";
@@ -90,6 +92,8 @@ final class SandboxCommand implements Callable<Integer> {
     out.println("  curl -i " + key + " " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
     out.println("Allowed: list accounts in Dataverse:");
     out.println("  curl -i " + key + " '" + gateway + "/crm/api/data/v9.2/accounts?$select=name'");
+    out.println("Paging: two users a page; the answer's @odata.nextLink points at the gateway, follow it with the same key:");
+    out.println("  curl -s " + key + " '" + gateway + "/graph/v1.0/users?$select=id,displayName&$top=2'");
     out.println("Denied (403, never forwarded): delete a user, which no route allows:");
     out.println("  curl -i -X DELETE " + key + " " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
     out.println("Unauthenticated (401):");
@@ -99,7 +103,7 @@ final class SandboxCommand implements Callable<Integer> {
     sandbox.scriptTokenSequence().forEach(line -> out.println(line.startsWith("#") ? line : "  " + line));
     out.println();
     out.println("Then see who did what: tail " + sandbox.auditFile());
-    if (workDir == null) out.println("(That folder is removed when the sandbox stops; --work-dir DIR keeps one.)");
+    if (temporaryFolder) out.println("(That folder is removed when the sandbox stops; --work-dir DIR keeps one.)");
     out.flush();
   }
 }

@@ -23,6 +23,7 @@ import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Upstream;
 import dev.spgateway.proxy.Upstreams;
+import dev.spgateway.proxy.Links;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -158,6 +159,9 @@ public final class Gateway {
     RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), registry, clock);
     // The config in force: every request reads it once; a reload replaces it.
     AtomicReference<Generation> current = new AtomicReference<>(resources.first());
+    // Where links point: the listener's, so restart-only. Known now when configured, else once the port is bound.
+    Links links = new Links(config.listener().publicBaseUrl() == null ? null
+        : config.listener().effectivePublicBaseUrl(config.listener().port()));
 
     List<AutoCloseable> clients = new ArrayList<>(List.of(tokenClient::close, upstreamClient::close, limiter::close,
         resources.jvmMetrics()));
@@ -186,7 +190,7 @@ public final class Gateway {
                   .onComplete(done -> tokensAskedFor.set(true));
               Parts parts = new Parts(current, tokenClient, trust, registry, tokens, clock, clients,
                   resources.entraKeys(), config, vault);
-              Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient),
+              Pipeline pipeline = new Pipeline(current::get, limiter, tokens, new Forwarder(upstreamClient, links),
                   resources.audit());
               ConnectionGuard guard = new ConnectionGuard(vertx, config.listener(),
                   new ListenerRefusals(resources.audit()));
@@ -197,6 +201,8 @@ public final class Gateway {
             })
             .map(listening -> {
               HttpServer listener = listening.server();
+              // Without a configured URL (loopback only), links point at the port actually bound.
+              links.publicBaseUrl(config.listener().effectivePublicBaseUrl(listener.actualPort()));
               ready.set(true);
               LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
                   config.admin().host(), adminServer.actualPort());

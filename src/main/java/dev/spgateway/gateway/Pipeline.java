@@ -45,7 +45,7 @@ import org.slf4j.MDC;
  *
  * <pre>
  * admit (audit log writable, not draining) → identify → read target → authorize (a $batch: each sub-request)
- *   → limit → prepare → token → forward (once more on a 401) → [strict audit: hold the end] → respond
+ *   → limit → prepare → token → forward (once more on a 401) → rewrite links → [strict audit: hold the end] → respond
  *     every request, forwarded or refused, leaves one audit record
  * </pre>
  *
@@ -128,6 +128,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId, exchange.body))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
+        .map(upstreamResponse -> forwarder.rewriteLinks(upstreamResponse, exchange.upstream))
         .compose(upstreamResponse -> holdEndForAudit(exchange, upstreamResponse))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {

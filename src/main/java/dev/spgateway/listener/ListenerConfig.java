@@ -2,6 +2,7 @@ package dev.spgateway.listener;
 
 import dev.spgateway.check.Checks;
 import dev.spgateway.check.Problems;
+import java.net.URI;
 import java.time.Duration;
 
 /**
@@ -18,9 +19,12 @@ import java.time.Duration;
  * @param bodyTimeout once the gateway reads a request's body, a body that brings no new byte for this long (30 s)
  *     is answered 408 and its connection closed
  * @param maxConnections open connections beyond this many (1,000) are answered 503 too-many-connections and closed
+ * @param publicBaseUrl the URL callers use to reach this gateway (a load balancer's, Azure Front Door's); paging
+ *     links and {@code Location} headers are rewritten to point under it. Required when the listener is not on
+ *     loopback; never derived from a caller's {@code Host} header, which the caller controls.
  */
 public record ListenerConfig(String host, Integer port, Boolean h2c, Duration requestHeaderTimeout,
-    Duration idleTimeout, Duration bodyTimeout, Integer maxConnections) {
+    Duration idleTimeout, Duration bodyTimeout, Integer maxConnections, URI publicBaseUrl) {
 
   public ListenerConfig {
     if (host == null) host = "0.0.0.0";
@@ -33,7 +37,7 @@ public record ListenerConfig(String host, Integer port, Boolean h2c, Duration re
   }
 
   public static ListenerConfig defaults() {
-    return new ListenerConfig(null, null, null, null, null, null, null);
+    return new ListenerConfig(null, null, null, null, null, null, null, null);
   }
 
   public void check(String path, Problems problems) {
@@ -42,5 +46,32 @@ public record ListenerConfig(String host, Integer port, Boolean h2c, Duration re
     Checks.positive(Problems.field(path, "idleTimeout"), idleTimeout, "e.g. 60s", problems);
     Checks.positive(Problems.field(path, "bodyTimeout"), bodyTimeout, "e.g. 30s", problems);
     if (maxConnections < 1) problems.add(Problems.field(path, "maxConnections"), "must be 1 or more; e.g. 1000");
+    String field = Problems.field(path, "publicBaseUrl");
+    if (publicBaseUrl == null) {
+      if (!Checks.isLoopback(host)) {
+        problems.add(field, "missing; the listener is on '" + host + "', so say which URL callers use to reach the"
+            + " gateway (paging links point there), e.g. https://gateway.contoso.com");
+      }
+      return;
+    }
+    Checks.secureUrl(field, publicBaseUrl, "https://gateway.contoso.com", problems);
+    if (publicBaseUrl.getRawQuery() != null || publicBaseUrl.getRawFragment() != null
+        || publicBaseUrl.getRawUserInfo() != null) {
+      problems.add(field, "must be scheme, host, optional port and path only (no user, query or fragment)");
+    }
+  }
+
+  /**
+   * The base URL links are rewritten to: {@code publicBaseUrl} without a trailing slash, or, on loopback
+   * without one, {@code http://host:port} with the port actually bound.
+   */
+  public String effectivePublicBaseUrl(int boundPort) {
+    if (publicBaseUrl == null) {
+      String name = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+      return "http://" + name + ":" + boundPort;
+    }
+    String url = publicBaseUrl.toString();
+    while (url.endsWith("/")) url = url.substring(0, url.length() - 1);
+    return url;
   }
 }

@@ -81,8 +81,9 @@ record CompiledRule(String id, int order, String upstream, String servicePrincip
       case "$select" -> query.select();
       case "$filter" -> query.filter();
       case "$orderby" -> query.orderby();
-      case "$skip" -> query.skip();
-      case "$skiptoken" -> query.skiptoken();
+      // Paging: a GET rule follows the links the upstream writes into its pages without listing their options.
+      case "$skip" -> query.skip() || (method.equals("GET") && ignoreCase); // Graph's (Outlook's) links carry $skip
+      case "$skiptoken", "$deltatoken" -> query.skiptoken() || method.equals("GET");
       case "$search" -> query.search();
       case "$apply" -> query.apply();
       case "$count" -> query.count();

@@ -175,6 +175,25 @@ public final class PolicyEngine implements RoutePolicy {
     return warnings.stream().distinct().toList();
   }
 
+  /**
+   * A caller's rules as written, one per rule id and method, in config order: what the {@code connector}
+   * command turns into operations. {@code template} keeps its placeholders' names ({@code /v1.0/users/{id}}).
+   */
+  public List<AllowedRule> allowedRules(String caller) {
+    List<AllowedRule> allowed = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (CompiledRule rule : rules.getOrDefault(caller, List.of())) {
+      if (!seen.add(rule.id() + " " + rule.method() + " " + rule.template())) continue;
+      allowed.add(new AllowedRule(rule.id(), rule.upstream(), rule.method(), rule.template().text(), rule.query(),
+          rule.maxBodyBytes(), rule.contentTypes()));
+    }
+    return List.copyOf(allowed);
+  }
+
+  /** One allow rule, as {@link #allowedRules} describes it. */
+  public record AllowedRule(String id, String upstream, String method, String template, QueryRules query, long maxBodyBytes,
+      List<String> contentTypes) {}
+
   /** A decision and the rules that explain it. */
   public record Explanation(Decision decision, List<RuleNote> rules) {}
 

@@ -33,7 +33,8 @@ final class TargetCanonicalizer {
 
   /** The OData system query options the gateway forwards; any other query parameter is refused. */
   static final Set<String> OPTIONS =
-      Set.of("$select", "$filter", "$orderby", "$top", "$skip", "$skiptoken", "$search", "$count", "$apply", "$expand");
+      Set.of("$select", "$filter", "$orderby", "$top", "$skip", "$skiptoken", "$deltatoken", "$search", "$count", "$apply",
+          "$expand");
 
   private static final String HEX = "0123456789ABCDEF";
   /** RFC 3986 reserved characters: escaped, they could mean something else to the upstream than raw. */
@@ -168,7 +169,7 @@ final class TargetCanonicalizer {
     if (start == end) throw new BadTarget("the query contains an empty parameter ('&&', or a trailing '&')");
     int equals = query.indexOf('=', start);
     if (equals < 0 || equals > end) throw new BadTarget("the query parameter '" + query.substring(start, end) + "' has no '='");
-    String name = query.substring(start, equals);
+    String name = optionName(query.substring(start, equals));
     if (!OPTIONS.contains(name)) throw new BadTarget(unknownOption(name));
     if (equals + 1 == end) throw new BadTarget("the query option '" + name + "' has no value");
     if (plainUntil(query, equals + 1, end, QUERY_CHARS) == end) {
@@ -193,6 +194,19 @@ final class TargetCanonicalizer {
     String decoded = decode(value.toString());
     checkDecodedText(decoded, "the query option '" + name + "'");
     return new QueryOption(name, value.toString(), decoded);
+  }
+
+  /**
+   * An option name as Graph and Dataverse read it: {@code %24select} (Python's requests and JavaScript's
+   * URLSearchParams encode the {@code $}) is {@code $select}. Only that one escape, and only in front of an
+   * exact option name, is decoded: anything else percent-encoded in a name stays refused.
+   */
+  private static String optionName(String raw) {
+    if (raw.length() > 3 && raw.charAt(0) == '%' && raw.charAt(1) == '2' && raw.charAt(2) == '4') {
+      String name = "$" + raw.substring(3);
+      if (OPTIONS.contains(name)) return name;
+    }
+    return raw;
   }
 
   /** Where the first character that is not plain ({@code allowed}, no escape) is, or {@code end}. */

@@ -11,7 +11,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyRequest;
 import io.vertx.httpproxy.ProxyResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -36,10 +40,15 @@ public final class Forwarder {
 
   public static final String REQUEST_ID_HEADER = "client-request-id";
 
-  private final HttpClient client;
+  /** Dataverse returns at most 5,000 rows a page and ignores a larger {@code odata.maxpagesize}. */
+  public static final int DATAVERSE_MAX_PAGE_SIZE = 5000;
 
-  public Forwarder(HttpClient client) {
+  private final HttpClient client;
+  private final Links links;
+
+  public Forwarder(HttpClient client, Links links) {
     this.client = client;
+    this.links = links;
   }
 
   /**
@@ -56,6 +65,7 @@ public final class Forwarder {
     CALLER_HEADERS.forEach(headers::remove);
     headers.set(REQUEST_ID_HEADER, requestId);
     headers.set("return-client-request-id", "true");
+    if (upstream.kind() == UpstreamConfig.UpstreamKind.dataverse) capPageSize(headers);
 
     if (readBody != null) {
       request.setBody(Body.body(readBody));
@@ -83,6 +93,73 @@ public final class Forwarder {
     return client.request(upstream.requestOptions())
         .compose(request::send)
         .recover(failure -> Future.failedFuture(classify(upstream, failure)));
+  }
+
+  /**
+   * Points the upstream's own links in its answer at the gateway: the {@code Location},
+   * {@code Content-Location} and {@code OData-EntityId} headers, and a JSON body's top-level
+   * {@code @odata.nextLink} and {@code @odata.deltaLink}, rewritten as the body streams through (then
+   * sent chunked, since its length may change). A compressed body, a body that is not JSON, and an answer
+   * to an HTTP/1.0 caller (which would need the whole body buffered) are passed on untouched.
+   */
+  public ProxyResponse rewriteLinks(ProxyResponse response, Upstream upstream) {
+    MultiMap headers = response.headers();
+    for (String name : Links.LINK_HEADERS) {
+      String value = headers.get(name);
+      String rewritten = value == null ? null : links.rewrite(upstream, value);
+      if (rewritten != null) headers.set(name, rewritten);
+    }
+    Body body = response.getBody();
+    HttpServerRequest caller = response.request().proxiedRequest();
+    if (body == null || body.length() == 0 || caller.method() == HttpMethod.HEAD
+        || caller.version() == HttpVersion.HTTP_1_0 || !isJson(body.mediaType())) {
+      return response;
+    }
+    String encoding = headers.get(HttpHeaders.CONTENT_ENCODING);
+    if (encoding != null && !encoding.equalsIgnoreCase("identity")) return response;
+    JsonLinkScanner scanner = new JsonLinkScanner(link -> links.rewrite(upstream, link));
+    headers.remove(HttpHeaders.CONTENT_LENGTH);
+    response.setBody(Body.body(new LinkRewriter(body.stream(), scanner), -1, body.mediaType()));
+    return response;
+  }
+
+  /** {@code application/json} and {@code application/*+json}, whatever the parameters. */
+  static boolean isJson(String mediaType) {
+    if (mediaType == null) return false;
+    int semicolon = mediaType.indexOf(';');
+    String type = (semicolon < 0 ? mediaType : mediaType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+    return type.equals("application/json") || (type.startsWith("application/") && type.endsWith("+json"));
+  }
+
+  /**
+   * {@code Prefer: odata.maxpagesize=N} above Dataverse's 5,000 is lowered to 5,000: the gateway says what it
+   * forwards rather than rely on the upstream ignoring it. A page size is a preference, so a smaller page
+   * never breaks a caller that follows {@code @odata.nextLink}.
+   */
+  static void capPageSize(MultiMap headers) {
+    List<String> values = headers.getAll("prefer");
+    if (values.isEmpty()) return;
+    List<String> capped = new ArrayList<>(values.size());
+    boolean changed = false;
+    for (String value : values) {
+      StringBuilder out = new StringBuilder();
+      for (String preference : value.split(",")) {
+        String trimmed = preference.trim();
+        String lower = trimmed.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("odata.maxpagesize=")) {
+          String size = trimmed.substring("odata.maxpagesize=".length()).trim();
+          boolean number = !size.isEmpty() && size.length() <= 9 && size.chars().allMatch(Character::isDigit);
+          if (!number || Integer.parseInt(size) > DATAVERSE_MAX_PAGE_SIZE || Integer.parseInt(size) == 0) {
+            trimmed = "odata.maxpagesize=" + DATAVERSE_MAX_PAGE_SIZE;
+            changed = true;
+          }
+        }
+        if (!out.isEmpty()) out.append(',');
+        out.append(trimmed);
+      }
+      capped.add(out.toString());
+    }
+    if (changed) headers.set("prefer", capped);
   }
 
   /** Passes the upstream's answer back to the caller, streaming its body. */

@@ -37,6 +37,12 @@ public final class DataverseStandIn extends StandInServer {
   private static final Set<String> WRITABLE = Set.of("accountid", "name", "accountnumber", "telephone1",
       "emailaddress1", "websiteurl", "address1_city", "revenue", "numberofemployees", "description");
   private static final Set<String> READ_ONLY = Set.of("statecode", "createdon", "modifiedon", "versionnumber");
+  /** Rows per page when the caller asks for none, and the most Dataverse returns. */
+  private static final int MAX_PAGE_SIZE = 5000;
+  /** A $skiptoken decoded once: page number, the previous page in the inner cookie, and its last and first ids. */
+  private static final Pattern PAGING_COOKIE = Pattern.compile("<cookie pagenumber=\"([0-9]+)\" pagingcookie=\""
+      + "%3ccookie%20page%3d%22([0-9]+)%22%3e%3caccountid%20last%3d%22%7b([0-9A-F-]{36})%7d%22%20first%3d%22%7b"
+      + "([0-9A-F-]{36})%7d%22%20%2f%3e%3c%2fcookie%3e\" istracking=\"False\" />");
   /** Dataverse allows 8,000 requests per user in a sliding 5-minute window. */
   private static final int BURST_LIMIT = 8000;
 
@@ -193,6 +199,12 @@ public final class DataverseStandIn extends StandInServer {
     StandInHttp.sendJson(ctx, 200, JSON, body);
   }
 
+  /**
+   * Dataverse's server-driven paging: {@code Prefer: odata.maxpagesize=N} (5,000 by default and at most),
+   * and, when rows remain, an absolute {@code @odata.nextLink} after {@code value} whose {@code $skiptoken}
+   * holds a paging cookie encoded twice, exactly as Dataverse writes it. A cookie that comes back changed
+   * in any byte is refused, as a real environment would fail to read it.
+   */
   private void listAccounts(RoutingContext ctx) {
     List<String> select = select(ctx);
     if (select == null) {
@@ -209,12 +221,104 @@ public final class DataverseStandIn extends StandInServer {
       error(ctx, 400, "0x80060888", "Invalid value '" + topParam + "' for $top query option found.");
       return;
     }
+    int pageSize = maxPageSize(ctx.request().getHeader("Prefer"));
+    List<JsonObject> all = accounts().stream().limit(top).toList();
+    String rawToken = rawQueryValue(ctx.request().query(), "$skiptoken");
+    int offset = 0;
+    int pageNumber = 1;
+    if (rawToken != null) {
+      Matcher cookie = PAGING_COOKIE.matcher(java.net.URLDecoder.decode(rawToken, StandardCharsets.UTF_8));
+      int last = -1;
+      if (cookie.matches()) {
+        pageNumber = Integer.parseInt(cookie.group(1));
+        String lastId = cookie.group(3);
+        for (int i = 0; i < all.size(); i++) {
+          if (all.get(i).getString("accountid").equalsIgnoreCase(lastId)) last = i;
+        }
+      }
+      if (last < 0 || !rawToken.equals(skipToken(pageNumber, cookie.group(2), all.get(last).getString("accountid"),
+          cookie.group(4)))) {
+        error(ctx, 400, "0x80060888", "The $skiptoken is not a paging cookie this environment wrote.");
+        return;
+      }
+      offset = last + 1;
+    }
+    int end = Math.min(all.size(), offset + pageSize);
     JsonArray value = new JsonArray();
-    accounts().stream().limit(top).forEach(account -> value.add(project(account, select)));
+    all.subList(offset, end).forEach(account -> value.add(project(account, select)));
     JsonObject body = new JsonObject()
         .put("@odata.context", metadata("accounts" + selectSuffix(select)))
         .put("value", value);
+    if (end < all.size()) {
+      String others = withoutOption(ctx.request().query(), "$skiptoken");
+      body.put("@odata.nextLink", environmentUrl + API + "accounts?" + (others.isEmpty() ? "" : others + "&")
+          + "$skiptoken=" + skipToken(pageNumber + 1, Integer.toString(pageNumber),
+              all.get(end - 1).getString("accountid"), all.get(offset).getString("accountid")));
+    }
+    if (ctx.request().getHeader("Prefer") != null) {
+      ctx.response().putHeader("Preference-Applied", "odata.maxpagesize=" + pageSize);
+    }
     StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
+  /** The page size asked for with {@code Prefer: odata.maxpagesize=N}; Dataverse ignores more than 5,000. */
+  private static int maxPageSize(String prefer) {
+    if (prefer != null) {
+      for (String preference : prefer.split(",")) {
+        String[] pair = preference.trim().split("=", 2);
+        if (pair.length == 2 && pair[0].equalsIgnoreCase("odata.maxpagesize") && pair[1].matches("[0-9]{1,4}")) {
+          int size = Integer.parseInt(pair[1]);
+          if (size >= 1) return size;
+        }
+      }
+    }
+    return MAX_PAGE_SIZE;
+  }
+
+  /**
+   * The {@code $skiptoken} value as Dataverse writes it into a nextLink: a {@code cookie} element whose
+   * {@code pagingcookie} attribute is itself a URL-encoded (lower-case hex) cookie, and the whole
+   * URL-encoded again (upper-case hex, {@code =} and {@code /} left as they are).
+   */
+  static String skipToken(int pageNumber, String previousPage, String lastId, String firstId) {
+    String inner = "<cookie page=\"" + previousPage + "\"><accountid last=\"{" + lastId.toUpperCase() + "}\" first=\"{"
+        + firstId.toUpperCase() + "}\" /></cookie>";
+    String cookie = "<cookie pagenumber=\"" + pageNumber + "\" pagingcookie=\"" + encode(inner, "", false)
+        + "\" istracking=\"False\" />";
+    return encode(cookie, "=/", true);
+  }
+
+  private static String encode(String text, String keep, boolean upperCase) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0
+          || keep.indexOf(c) >= 0) {
+        out.append(c);
+      } else {
+        String hex = String.format("%%%02x", b & 0xff);
+        out.append(upperCase ? hex.toUpperCase() : hex);
+      }
+    }
+    return out.toString();
+  }
+
+  /** The raw (still encoded) value of a query option, or null. */
+  private static String rawQueryValue(String query, String name) {
+    if (query == null) return null;
+    for (String pair : query.split("&")) {
+      if (pair.startsWith(name + "=")) return pair.substring(name.length() + 1);
+    }
+    return null;
+  }
+
+  private static String withoutOption(String query, String name) {
+    if (query == null) return "";
+    List<String> kept = new ArrayList<>();
+    for (String pair : query.split("&")) {
+      if (!pair.startsWith(name + "=") && !pair.isEmpty()) kept.add(pair);
+    }
+    return String.join("&", kept);
   }
 
   private void getAccount(RoutingContext ctx, String id) {

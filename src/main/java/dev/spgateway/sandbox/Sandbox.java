@@ -1,6 +1,7 @@
 package dev.spgateway.sandbox;
 
 import dev.spgateway.config.ConfigLoader;
+import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.gateway.Gateway;
 import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
@@ -48,6 +49,7 @@ public final class Sandbox {
   private final Map<String, String> standIns;
   private final GraphStandIn graph;
   private final DataverseStandIn dataverse;
+  private final GatewayConfig config;
   private final ScriptIdentity script;
 
   /** The sandbox's script identity: an app registration with a client secret (in Azure: a managed identity). */
@@ -55,10 +57,11 @@ public final class Sandbox {
 
   private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, KeyVaultStandIn vault, String callerKey,
       Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse,
-      ScriptIdentity script) {
+      ScriptIdentity script, GatewayConfig config) {
     this.script = script;
     this.gateway = gateway;
     this.live = live;
+    this.config = config;
     this.entra = entra;
     this.vault = vault;
     this.graph = graph;
@@ -173,9 +176,14 @@ public final class Sandbox {
             .compose(gateway -> vertx.executeBlocking(() ->
                     LiveConfig.start(gateway, file, environment, loaded.sha256(), watch))
                 .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph,
-                    dataverse, script))));
+                    dataverse, script, loaded.config()))));
       });
     });
+  }
+
+  /** The config the gateway started with, the stand-ins' addresses filled in. */
+  public GatewayConfig config() {
+    return config;
   }
 
   public Gateway gateway() {

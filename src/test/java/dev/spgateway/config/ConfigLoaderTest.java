@@ -15,6 +15,7 @@ class ConfigLoaderTest {
   static final String KEY_HASH = "f36472f24c352c9945277710facbc9418885115285d9b1db9c46ef0a236af03e";
 
   static final String VALID = """
+      listener: { publicBaseUrl: https://gateway.contoso.com }
       keyVault: { url: https://contoso-flows.vault.azure.net }
       servicePrincipals:
         finance:
@@ -94,8 +95,9 @@ class ConfigLoaderTest {
         .replace("kind: dataverse", "kind: sharepoint")                                 // unknown value
         .replace("timeout: 30s", "timeout: soon")                                       // not a duration
         .replace("as: finance", "as: finanse")                                           // a check after binding
+        .replace("listener: { publicBaseUrl: https://gateway.contoso.com }\n", "")
         + """
-        listener: { port: eighty }
+        listener: { port: eighty, publicBaseUrl: https://gateway.contoso.com }
         audit: { durability: sometimes, queueSize: [1, 2] }
         ratelimit: { store: redis, redis: { url: "${REDIS_URL}" } }
         colours: [ red ]
@@ -135,6 +137,7 @@ class ConfigLoaderTest {
   @Test
   void missingFieldsAreAllReportedAtOnce() {
     String yaml = """
+        listener: { publicBaseUrl: https://gateway.contoso.com }
         keyVault: { url: https://contoso-flows.vault.azure.net }
         servicePrincipals:
           finance: { tenant: 72f988bf-0000-0000-0000-2d7cd011db47 }

@@ -15,6 +15,7 @@ class EntraIdentityConfigTest {
 
   static final String SCRIPT_APP = "3f2a0000-0000-4000-8000-000000000001";
   static final String VALID = """
+      listener: { publicBaseUrl: https://gateway.contoso.com }
       keyVault: { url: https://contoso-flows.vault.azure.net }
       entra: { authority: https://login.microsoftonline.us }
       identity:
@@ -33,7 +34,7 @@ class EntraIdentityConfigTest {
           entra: { appId: %s, roles: [ Gateway.Call ] }
           routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users" ] } ]
         laptop-admin:
-          apiKey: { sha256: f36472f24c352c9945277710facbc9418885115285d9b1db9c46ef0a236af03e }
+          apiKey: { sha256: 58f5476ccdf6e81a3ca5ba003673aa59f6ba18996af815800580a14289b7c11f }
           entra: { objectId: 5c1d0000-0000-4000-8000-0000000000bb }
           routes: [ { upstream: graph, as: finance, allow: [ "GET /v1.0/users" ] } ]
       """.formatted(SCRIPT_APP);

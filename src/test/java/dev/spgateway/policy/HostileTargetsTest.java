@@ -89,7 +89,7 @@ class HostileTargetsTest {
       GET    | /graph/v1.0/users?$select=id&$select=mail             |                          | 400 | given twice
       GET    | /graph/v1.0/users?$SELECT=id                          |                          | 400 | as '$select'
       GET    | /graph/v1.0/users?select=id                           |                          | 400 | read as '$select'
-      GET    | /graph/v1.0/users?%24select=id                        |                          | 400 | percent-encoded
+      GET    | /graph/v1.0/users?%2524select=id                      |                          | 400 | percent-encoded
       GET    | /graph/v1.0/users?$format=json                        |                          | 400 | unknown query parameter
       GET    | /graph/v1.0/users?$select=id&&$top=1                  |                          | 400 | empty parameter
       GET    | /graph/v1.0/users?$top=1e3                            |                          | 400 | whole number

@@ -11,6 +11,7 @@ final class PolicyFixtures {
 
   /** A Graph upstream {@code graph}, a Dataverse upstream {@code crm}, one caller {@code flow} with {@code routes}. */
   static final String CONFIG = """
+      listener: { publicBaseUrl: https://gateway.contoso.com }
       keyVault: { url: https://contoso-flows.vault.azure.net }
       servicePrincipals:
         finance: { tenant: 72f988bf-0000-0000-0000-2d7cd011db47, clientId: 1b4c0000-0000-0000-0000-00000000a11c,

@@ -40,7 +40,11 @@ class TargetCanonicalizerTest {
       /v1.0/users?$select=             | has no value
       /v1.0/users?$SELECT=id           | write the query option '$SELECT' as '$select'
       /v1.0/users?select=id            | read as '$select'
-      /v1.0/users?%24select=id         | percent-encoded
+      /v1.0/users?%2524select=id       | percent-encoded
+      /v1.0/users?%24%73elect=id       | percent-encoded
+      /v1.0/users?%24SELECT=id         | percent-encoded
+      /v1.0/users?%24select=a&$select=b | given twice
+      /v1.0/users?%24format=json       | percent-encoded
       /v1.0/users?$format=json         | unknown query parameter
       /v1.0/users?api-version=1        | unknown query parameter
       /v1.0/users?$filter=a%ZZ         | malformed percent-encoding
@@ -74,6 +78,29 @@ class TargetCanonicalizerTest {
     assertThat(target.query()).isEqualTo("$filter=name%20eq%20%27a%2541%27&$top=5");
     assertThat(target.option("$filter").decoded()).isEqualTo("name eq 'a%41'");
     assertThat(TargetCanonicalizer.canonicalize("/v1.0/users?").options()).isEmpty();
+  }
+
+  @org.junit.jupiter.api.Test
+  void readsAPercentEncodedDollarAsTheOptionItNamesInItsCanonicalForm() {
+    // Python's requests and URLSearchParams send %24; Graph's Outlook links carry it too.
+    CanonicalTarget target = TargetCanonicalizer.canonicalize("/v1.0/me/messages?%24select=sender%2csubject&%24skip=10");
+    assertThat(target.optionNames()).containsExactly("$select", "$skip");
+    assertThat(target.query()).isEqualTo("$select=sender%2Csubject&$skip=10");
+  }
+
+  /** Dataverse's nextLink: the paging cookie inside $skiptoken is encoded twice; it must reach Dataverse unchanged. */
+  static final String DATAVERSE_SKIPTOKEN = "%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22%253ccookie%2520page%253d"
+      + "%25221%2522%253e%253caccountid%2520last%253d%2522%257b70BF4D48-34CB-ED11-B596-0022481D68CD%257d%2522%2520first"
+      + "%253d%2522%257b49B0BE2E-D01C-ED11-B83E-000D3A572421%257d%2522%2520%252f%253e%253c%252fcookie%253e%22%20istracking"
+      + "=%22False%22%20/%3E";
+
+  @org.junit.jupiter.api.Test
+  void keepsDataversesDoubleEncodedPagingCookieByteForByte() {
+    String query = "$select=name&$skiptoken=" + DATAVERSE_SKIPTOKEN;
+    CanonicalTarget target = TargetCanonicalizer.canonicalize("/api/data/v9.2/accounts?" + query);
+    assertThat(target.query()).isEqualTo(query);
+    assertThat(target.option("$skiptoken").decoded()).startsWith("<cookie pagenumber=\"2\" pagingcookie=\"%253ccookie%2520"
+        .replace("%25", "%")).endsWith("istracking=\"False\" />");
   }
 
   @org.junit.jupiter.api.Test

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class BatchConfigTest {
 
   static final String CONFIG = """
+      listener: { publicBaseUrl: https://gateway.contoso.com }
       keyVault: { url: https://contoso-flows.vault.azure.net }
       servicePrincipals:
         finance:
