@@ -80,9 +80,9 @@ final class Runner {
   }
 
   /**
-   * Runs {@code action} on each signal {@code name} (HUP, TERM, INT); false where the platform has none. {@code sun.misc.Signal} (module
-   * jdk.unsupported, the only way to catch a signal in Java) is reached by reflection because javac warns
-   * about every direct use of it, and the build is kept free of warnings.
+   * Runs {@code action} on each signal {@code name} (HUP, TERM, INT); false where the platform has none.
+   * {@code sun.misc.Signal} (module jdk.unsupported, the only way to catch a signal in Java) is reached by
+   * reflection because javac warns about every direct use of it, and the build is kept free of warnings.
    */
   static boolean onSignal(String name, Runnable action) {
     try {

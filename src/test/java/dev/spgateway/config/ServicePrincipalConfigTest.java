@@ -14,6 +14,7 @@ class ServicePrincipalConfigTest {
 
   static final String TENANT = "72f988bf-0000-0000-0000-2d7cd011db47";
   static final String CALLERS = """
+      listener: { host: 127.0.0.1 }
       upstreams:
         graph: { url: https://graph.microsoft.com, kind: graph }
       callers:
