@@ -15,6 +15,7 @@ import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
 import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.listener.Listeners;
 import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
@@ -24,10 +25,8 @@ import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -48,13 +47,13 @@ public final class Gateway {
 
   private final Vertx vertx;
   private final Pipeline pipeline;
-  private final HttpServer listener;
+  private final Listeners.Listener listener;
   private final AdminServer admin;
   private final int adminPort;
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
 
-  private Gateway(Vertx vertx, Pipeline pipeline, HttpServer listener, AdminServer admin, int adminPort,
+  private Gateway(Vertx vertx, Pipeline pipeline, Listeners.Listener listener, AdminServer admin, int adminPort,
       AuditLog audit, List<AutoCloseable> clients) {
     this.vertx = vertx;
     this.pipeline = pipeline;
@@ -63,6 +62,14 @@ public final class Gateway {
     this.adminPort = adminPort;
     this.audit = audit;
     this.clients = clients;
+  }
+
+  /**
+   * How a gateway's Vert.x is set up: Netty's native transport (epoll) where it is on the classpath for this
+   * platform (Linux x86_64), NIO elsewhere. Fewer copies and system calls per request than NIO.
+   */
+  public static VertxOptions vertxOptions() {
+    return new VertxOptions().setPreferNativeTransport(true);
   }
 
   /** Starts a gateway; fails, naming what to fix, when a secret cannot be read or a port is taken. */
@@ -80,7 +87,7 @@ public final class Gateway {
 
   private record Resources(OutboundTrust trust, AuditLog audit) {}
 
-  private record Listening(Pipeline pipeline, HttpServer server) {}
+  private record Listening(Pipeline pipeline, Listeners.Listener listener) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources, Clock clock) {
@@ -91,11 +98,13 @@ public final class Gateway {
 
     HttpClientOptions upstreamOptions = new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false);
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
-    HttpClient upstreamClient = vertx.createHttpClient(upstreamOptions, new PoolOptions().setHttp1MaxSize(64));
+    // One client per event loop (see Forwarder), each with up to 64 connections per upstream.
+    Forwarder forwarder = new Forwarder(() -> vertx.createHttpClient(upstreamOptions,
+        new PoolOptions().setHttp1MaxSize(64)));
 
     RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
 
-    List<AutoCloseable> clients = List.of(tokenClient::close, upstreamClient::close, limiter::close);
+    List<AutoCloseable> clients = List.of(tokenClient::close, forwarder::close, limiter::close);
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit());
     return admin.listen(config.admin())
@@ -106,17 +115,17 @@ public final class Gateway {
               RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
               Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
                   new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
-                  tokens, new Forwarder(upstreamClient), resources.audit(), registry);
-              return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false))
-                  .requestHandler(pipeline)
-                  .listen(config.listener().port(), config.listener().host())
-                  .map(server -> new Listening(pipeline, server));
+                  tokens, forwarder, resources.audit(), registry);
+              // Every copy of the listener shares the one pipeline: its state is safe across event loops.
+              return Listeners.deploy(vertx, config.listener(), () -> pipeline)
+                  .map(listener -> new Listening(pipeline, listener));
             })
             .map(listening -> {
-              HttpServer listener = listening.server();
+              Listeners.Listener listener = listening.listener();
               ready.set(true);
-              LOG.info("sp-gateway listening on {}:{}, admin on {}:{}", config.listener().host(), listener.actualPort(),
-                  config.admin().host(), adminServer.actualPort());
+              LOG.info("sp-gateway listening on {}:{} ({} event loops{}), admin on {}:{}", config.listener().host(),
+                  listener.port(), config.listener().eventLoops(),
+                  vertx.isNativeTransportEnabled() ? ", epoll" : "", config.admin().host(), adminServer.actualPort());
               return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
                   resources.audit(), clients);
             }))
@@ -155,7 +164,7 @@ public final class Gateway {
   }
 
   public int port() {
-    return listener.actualPort();
+    return listener.port();
   }
 
   public int adminPort() {

@@ -12,7 +12,10 @@ import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyRequest;
 import io.vertx.httpproxy.ProxyResponse;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * Sends a caller's request on to its upstream with vertx-http-proxy, which streams bodies both ways and
@@ -36,10 +39,16 @@ public final class Forwarder {
 
   public static final String REQUEST_ID_HEADER = "client-request-id";
 
-  private final HttpClient client;
+  private final Supplier<HttpClient> newClient;
+  /**
+   * One upstream client per event loop. Vert.x's pool hands an idle connection to whichever loop asks, and a
+   * connection opened on another loop costs two hand-overs between threads per request; a client used by one
+   * loop only opens its connections on that loop.
+   */
+  private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
 
-  public Forwarder(HttpClient client) {
-    this.client = client;
+  public Forwarder(Supplier<HttpClient> newClient) {
+    this.newClient = newClient;
   }
 
   /**
@@ -79,7 +88,7 @@ public final class Forwarder {
   /** Sends the prepared request with {@code token}; the response's body is still unread. */
   public Future<ProxyResponse> send(ProxyRequest request, Upstream upstream, AccessToken token) {
     request.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.value());
-    return client.request(upstream.requestOptions())
+    return clients.computeIfAbsent(Thread.currentThread(), loop -> newClient.get()).request(upstream.requestOptions())
         .compose(request::send)
         .recover(failure -> Future.failedFuture(classify(upstream, failure)));
   }
@@ -90,6 +99,11 @@ public final class Forwarder {
     UPSTREAM_RESPONSE_HEADERS.forEach(headers::remove);
     headers.set(REQUEST_ID_HEADER, requestId);
     return response.send();
+  }
+
+  /** Closes every upstream client and its connections. */
+  public void close() {
+    clients.values().forEach(HttpClient::close);
   }
 
   /** Lets go of a response that will not be passed on (a 401 about to be retried). */
