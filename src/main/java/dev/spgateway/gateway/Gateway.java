@@ -28,6 +28,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
@@ -98,6 +99,9 @@ public final class Gateway {
 
     HttpClientOptions upstreamOptions = new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false);
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
+    // TLS to the upstreams by OpenSSL (BoringSSL, from netty-tcnative) where it is there: less CPU per byte and
+    // per handshake than the JDK's engine, which stays the fallback.
+    if (OpenSSLEngineOptions.isAvailable()) upstreamOptions.setSslEngineOptions(new OpenSSLEngineOptions());
     // One client per event loop (see Forwarder), each with up to 64 connections per upstream.
     Forwarder forwarder = new Forwarder(() -> vertx.createHttpClient(upstreamOptions,
         new PoolOptions().setHttp1MaxSize(64)));

@@ -100,9 +100,15 @@ final class LimitedGateway {
 
   /** As above, serving callers on {@code eventLoops} event loops ({@code null}: the default, one per processor). */
   static LimitedGateway start(Path dir, Clock clock, String callerLimits, String ratelimit, Integer eventLoops) {
+    return start(dir, clock, callerLimits, ratelimit, eventLoops, false);
+  }
+
+  /** As above; with {@code httpsUpstream}, the throttling upstream speaks HTTPS (a certificate the gateway trusts). */
+  static LimitedGateway start(Path dir, Clock clock, String callerLimits, String ratelimit, Integer eventLoops,
+      boolean httpsUpstream) {
     try {
-      return starting(dir, clock, callerLimits, ratelimit, eventLoops).toCompletionStage().toCompletableFuture()
-          .get(60, TimeUnit.SECONDS);
+      return starting(dir, clock, callerLimits, ratelimit, eventLoops, httpsUpstream).toCompletionStage()
+          .toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw new AssertionError("the gateway did not start: " + e.getCause(), e.getCause());
     } catch (InterruptedException | TimeoutException e) {
@@ -111,7 +117,7 @@ final class LimitedGateway {
   }
 
   private static Future<LimitedGateway> starting(Path dir, Clock clock, String callerLimits, String ratelimit,
-      Integer eventLoops) {
+      Integer eventLoops, boolean httpsUpstream) {
     Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(dir.resolve("vault-" + UUID.randomUUID() + ".pem"), tls.certificatePem());
@@ -123,7 +129,7 @@ final class LimitedGateway {
     String callerKey = ApiKeys.generate();
     EntraStandIn entra = new EntraStandIn(vertx).registerApp(TENANT, financeId, financeSecret)
         .registerApp(TENANT, readerId, readerSecret);
-    ThrottlingUpstream throttling = new ThrottlingUpstream(vertx);
+    ThrottlingUpstream throttling = new ThrottlingUpstream(vertx, httpsUpstream ? tls.keyCertOptions() : null);
     return entra.start().compose(started -> {
       var vault = new KeyVaultStandIn(vertx, new JwksBearerVerifier(vertx, entra.jwksUrl(TENANT), entra.issuer(TENANT),
           KeyVaultStandIn.RESOURCE), TENANT, tls).putSecret("finance-client-secret", financeSecret);
