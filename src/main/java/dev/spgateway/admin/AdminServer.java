@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Health and metrics, on a port of their own so they can be kept off the network callers use.
@@ -22,13 +23,16 @@ public final class AdminServer {
   private final PrometheusMeterRegistry registry;
   private final BooleanSupplier ready;
   private final AuditConfig audit;
+  private final Supplier<AuditApi.Readers> auditReaders;
   private HttpServer server;
 
-  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit) {
+  public AdminServer(Vertx vertx, PrometheusMeterRegistry registry, BooleanSupplier ready, AuditConfig audit,
+      Supplier<AuditApi.Readers> auditReaders) {
     this.vertx = vertx;
     this.registry = registry;
     this.ready = ready;
     this.audit = audit;
+    this.auditReaders = auditReaders;
   }
 
   public Future<HttpServer> listen(AdminConfig config) {
@@ -42,7 +46,7 @@ public final class AdminServer {
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
         .end(registry.scrape()));
-    router.get(AuditApi.PATH).handler(new AuditApi(vertx, audit));
+    router.get(AuditApi.PATH).handler(new AuditApi(vertx, audit, auditReaders));
     return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host())
         .onSuccess(listening -> server = listening);
   }

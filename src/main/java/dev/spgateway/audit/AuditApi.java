@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /audit/records} on the admin port: the same query as {@code sp-gateway audit query}, as
@@ -26,13 +27,23 @@ public final class AuditApi implements Handler<RoutingContext> {
   private static final String PROBLEM = "urn:sp-gateway:problem:";
 
   private final Vertx vertx;
-  private final List<byte[]> readerHashes;
+  private final Supplier<Readers> readers;
   private final AuditReader reader;
 
-  public AuditApi(Vertx vertx, AuditConfig config) {
+  /** @param readers who may read: the running config's audit readers, read once per request (a reload swaps them) */
+  public AuditApi(Vertx vertx, AuditConfig config, Supplier<Readers> readers) {
     this.vertx = vertx;
-    this.readerHashes = config.readers().stream().map(r -> HexFormat.of().parseHex(r.apiKey().sha256())).toList();
+    this.readers = readers;
     this.reader = new AuditReader(new AuditFiles(Path.of(config.file())));
+  }
+
+  /** The audit readers' key hashes, from one config. */
+  public static final class Readers {
+    private final List<byte[]> hashes;
+
+    public Readers(List<AuditReaderConfig> readers) {
+      this.hashes = readers.stream().map(r -> HexFormat.of().parseHex(r.apiKey().sha256())).toList();
+    }
   }
 
   @Override
@@ -82,7 +93,7 @@ public final class AuditApi implements Handler<RoutingContext> {
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return false;
     byte[] presented = ApiKeys.sha256(header.substring(7).trim());
     boolean found = false;
-    for (byte[] hash : readerHashes) found |= MessageDigest.isEqual(hash, presented);
+    for (byte[] hash : readers.get().hashes) found |= MessageDigest.isEqual(hash, presented);
     return found;
   }
 

@@ -59,7 +59,8 @@ public final class AuditLines {
   /** {@link #TIME} of the last second formatted, up to its seconds ({@code 2026-11-22T03:24:01}). */
   private long timeSecond = Long.MIN_VALUE;
   private String timeSecondText;
-  private final Map<String, String> clientIds;
+  /** Replaced, never changed, by {@link #clientIds(Map)}: the writer thread reads it. */
+  private volatile Map<String, String> clientIds;
   private final Set<String> queryValueNames;
 
   /**
@@ -73,6 +74,16 @@ public final class AuditLines {
       if (!isSecretLooking(name)) names.add(name.toLowerCase(Locale.ROOT));
     });
     this.queryValueNames = Set.copyOf(names);
+  }
+
+  /**
+   * From the next line on, also names these service principals' client ids (a reload may add or change one);
+   * names no longer configured keep theirs, for records of requests still under way.
+   */
+  public synchronized void clientIds(Map<String, String> added) {
+    Map<String, String> merged = new java.util.HashMap<>(clientIds);
+    merged.putAll(added);
+    clientIds = Map.copyOf(merged);
   }
 
   public static boolean isSecretLooking(String queryOption) {
@@ -124,6 +135,12 @@ public final class AuditLines {
           json.writeEndObject();
         }
         json.writeEndArray();
+      }
+      if (r.config() != null) {
+        json.writeObjectFieldStart("config");
+        string(json, "sha256", r.config().sha256());
+        string(json, "trigger", r.config().trigger());
+        json.writeEndObject();
       }
       json.writeStringField("prev", prev);
       json.writeEndObject();

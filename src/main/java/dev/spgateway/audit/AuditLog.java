@@ -17,6 +17,9 @@ public interface AuditLog {
   /** Queues a record; the future completes, on the caller's context, once the record is on disk. */
   Future<Void> appendDurably(AuditRecord record);
 
+  /** A reload's service principals: records written from now on name their client ids. */
+  void clientIds(java.util.Map<String, String> clientIds);
+
   /** Whether responses must wait for their record ({@code durability: strict}). */
   boolean strict();
 

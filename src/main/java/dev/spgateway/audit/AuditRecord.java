@@ -15,6 +15,8 @@ import java.util.List;
  * @param problem for denied and failed requests, the problem type the caller was given
  * @param rateLimit what the budget stage said: {@code allowed}, or the limit that refused
  * @param batch for a {@code $batch}, one entry per sub-request in it
+ * @param config for a config reload (outcome {@code reloaded}): the new config's hash and what triggered it;
+ *     null in a request's record
  */
 public record AuditRecord(
     Instant time,
@@ -39,8 +41,31 @@ public record AuditRecord(
     Double tokenMs,
     Double upstreamMs,
     String upstreamRequestId,
-    List<SubRequest> batch) {
+    List<SubRequest> batch,
+    ConfigChange config) {
+
+  /** A request's record. */
+  public AuditRecord(Instant time, String requestId, String caller, String authentication, String servicePrincipal,
+      String upstream, String method, String path, List<String> queryOptions, String query, String rule, String outcome,
+      String problem, String reason, String rateLimit, int status, long bytesIn, long bytesOut, double durationMs,
+      Double tokenMs, Double upstreamMs, String upstreamRequestId, List<SubRequest> batch) {
+    this(time, requestId, caller, authentication, servicePrincipal, upstream, method, path, queryOptions, query, rule,
+        outcome, problem, reason, rateLimit, status, bytesIn, bytesOut, durationMs, tokenMs, upstreamMs,
+        upstreamRequestId, batch, null);
+  }
+
+  /** The record of a config reload that was applied: no request, status 0. */
+  public static AuditRecord configReloaded(Instant time, String sha256, String trigger, String reason) {
+    return new AuditRecord(time, null, null, null, null, null, null, null, null, null, null, "reloaded", null, reason,
+        null, 0, 0, 0, 0, null, null, null, null, new ConfigChange(sha256, trigger));
+  }
 
   /** One request inside a {@code $batch}, as the policy judged it. */
   public record SubRequest(String id, String method, String path, String rule) {}
+
+  /**
+   * @param sha256 SHA-256 (hex) of the config file's bytes as read
+   * @param trigger what made the gateway read it: {@code signal} (SIGHUP) or {@code file-change}
+   */
+  public record ConfigChange(String sha256, String trigger) {}
 }

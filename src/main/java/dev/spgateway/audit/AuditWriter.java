@@ -112,6 +112,11 @@ public final class AuditWriter implements AuditLog {
     writer.start();
   }
 
+  @Override
+  public void clientIds(Map<String, String> clientIds) {
+    lines.clientIds(clientIds);
+  }
+
   /** Opens the log at {@code config.file()}, continuing its chain. Blocking: call at start, off event loops. */
   public static AuditWriter open(AuditConfig config, Map<String, String> clientIds, MeterRegistry registry) {
     return new AuditWriter(config, clientIds, registry,

@@ -1,5 +1,6 @@
 package dev.spgateway.cli;
 
+import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.sandbox.Sandbox;
 import java.io.IOException;
@@ -29,13 +30,27 @@ final class SandboxCommand implements Callable<Integer> {
   @Option(names = "--admin-port", defaultValue = "9090", description = "health and metrics (default: ${DEFAULT-VALUE})")
   int adminPort;
 
+  @Option(names = "--watch", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "re-read the config when its file changes (default: ${DEFAULT-VALUE}); SIGHUP always re-reads it")
+  boolean watch;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     Path workDir = Files.createTempDirectory("sp-gateway-sandbox");
     Sandbox[] started = new Sandbox[1];
-    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, port, adminPort, workDir)
+    int exit = Runner.runUntilStopped(spec, vertx -> Sandbox.start(vertx, config, port, adminPort, workDir, watch)
         .onSuccess(sandbox -> started[0] = sandbox)
-        .map(sandbox -> sandbox::close));
+        .map(sandbox -> new Runner.Running() {
+          @Override
+          public io.vertx.core.Future<Void> close() {
+            return sandbox.close();
+          }
+
+          @Override
+          public void reload() {
+            sandbox.reload(LiveConfig.SIGNAL);
+          }
+        }));
     if (exit == Main.KEEP_RUNNING) explain(started[0], spec.commandLine().getOut());
     return exit;
   }

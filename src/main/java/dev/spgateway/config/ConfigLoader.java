@@ -18,11 +18,16 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.spgateway.check.Problems;
 import dev.spgateway.config.ConfigException.ConfigProblem;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +39,7 @@ import java.util.stream.Collectors;
 /**
  * Reads the gateway's YAML config: {@code ${ENV}} references are resolved, the tree is bound into
  * immutable records (unknown keys refused), then {@link ConfigValidator} checks what binding cannot.
- * Runs once at start, before any event loop exists, so it may read files.
+ * Runs at start, before any event loop exists, and on a worker for a reload, so it may read files.
  */
 public final class ConfigLoader {
 
@@ -51,16 +56,34 @@ public final class ConfigLoader {
   }
 
   public GatewayConfig load(Path file) {
+    return loadFile(file).config();
+  }
+
+  /** A config as loaded, with the SHA-256 (hex) of the file's bytes: a reload compares it, the audit log records it. */
+  public record Loaded(GatewayConfig config, String sha256) {}
+
+  /** As {@link #load}, also hashing the bytes parsed. Reads a file: not on an event loop. */
+  public Loaded loadFile(Path file) {
     String name = file.toString();
+    byte[] bytes;
     String yaml;
     try {
-      yaml = Files.readString(file);
+      bytes = Files.readAllBytes(file);
+      yaml = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
     } catch (NoSuchFileException e) {
       throw problem(name, "", "file not found; pass the path of your config with --config");
     } catch (IOException e) {
       throw problem(name, "", "cannot read the file: " + e.getMessage());
     }
-    return parse(name, yaml);
+    return new Loaded(parse(name, yaml), sha256(bytes));
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
   }
 
   /** Parses YAML text; {@code name} is what error messages call the file. */

@@ -57,8 +57,8 @@ public final class TokenService implements TokenSource {
 
   private final Vertx vertx;
   private final TokenClient tokenClient;
-  private final Map<String, ServicePrincipalConfig> principals;
-  private final SecretStore secrets;
+  /** Replaced together by {@link #reconfigure}; a fetch reads the pair once. */
+  private volatile Principals current;
   private final TokenSettings settings;
   private final MeterRegistry registry;
   private final Clock clock;
@@ -90,8 +90,7 @@ public final class TokenService implements TokenSource {
       Clock clock) {
     this.vertx = vertx;
     this.tokenClient = new TokenClient(client, authority, clock);
-    this.principals = Map.copyOf(principals);
-    this.secrets = secrets;
+    this.current = new Principals(Map.copyOf(principals), secrets);
     this.settings = settings;
     this.registry = registry;
     this.clock = clock;
@@ -108,9 +107,24 @@ public final class TokenService implements TokenSource {
     CaffeineCacheMetrics.monitor(registry, cache, "tokens");
   }
 
+  /**
+   * A reloaded config's service principals, with a store holding every secret they name (loaded before this
+   * call). The cache survives: only tokens of a principal whose config changed are dropped. A principal
+   * removed by a reload stays known, so requests still under way with the old config finish.
+   */
+  public void reconfigure(Map<String, ServicePrincipalConfig> principals, SecretStore secrets) {
+    Map<String, ServicePrincipalConfig> before = current.principals();
+    Map<String, ServicePrincipalConfig> merged = new java.util.HashMap<>(before);
+    merged.putAll(principals);
+    current = new Principals(Map.copyOf(merged), secrets);
+    cache.asMap().keySet().removeIf(key -> principals.containsKey(key.servicePrincipal())
+        && !principals.get(key.servicePrincipal()).equals(before.get(key.servicePrincipal())));
+  }
+
   @Override
   public Future<AccessToken> token(String servicePrincipal, String scope) {
     Context context = vertx.getOrCreateContext();
+    Map<String, ServicePrincipalConfig> principals = current.principals();
     if (!principals.containsKey(servicePrincipal)) {
       return Future.failedFuture(new IllegalArgumentException(
           "unknown service principal '" + servicePrincipal + "'; configured: " + new TreeSet<>(principals.keySet())));
@@ -178,7 +192,7 @@ public final class TokenService implements TokenSource {
   }
 
   private TokenException tooShortLived(Key key) {
-    ServicePrincipalConfig principal = principals.get(key.servicePrincipal());
+    ServicePrincipalConfig principal = current.principals().get(key.servicePrincipal());
     return TokenException.invalidResponse(key.servicePrincipal(), principal.clientId(), 200,
         "token for scope '" + key.scope() + "' expired before it could be used");
   }
@@ -194,13 +208,14 @@ public final class TokenService implements TokenSource {
   /** One token request, counted and timed; fails with a {@link TokenException} only. */
   private Future<AccessToken> fetch(Key key) {
     String name = key.servicePrincipal();
-    ServicePrincipalConfig principal = principals.get(name);
+    Principals now = current;
+    ServicePrincipalConfig principal = now.principals().get(name);
     String secret;
     try {
       if (principal.secret() == null || principal.secret().keyVault() == null) {
         throw new IllegalStateException("no client secret is configured");
       }
-      secret = secrets.secret(principal.secret().keyVault());
+      secret = now.secrets().secret(principal.secret().keyVault());
     } catch (RuntimeException unavailable) {
       TokenException failure = TokenException.secretUnavailable(name, principal.clientId(), unavailable.getMessage());
       count(name, failure.outcome());
@@ -235,6 +250,8 @@ public final class TokenService implements TokenSource {
   }
 
   private record Key(String servicePrincipal, String scope) {}
+
+  private record Principals(Map<String, ServicePrincipalConfig> principals, SecretStore secrets) {}
 
   /** A cached token, when it stops being handed out, and the state of its renewal. */
   private static final class Entry {

@@ -18,6 +18,8 @@ public final class Exchange {
   final long startNanos = System.nanoTime();
   final HttpServerRequest request;
   final ProxyRequest proxyRequest;
+  /** The config this request is judged by from start to end, whatever a reload does meanwhile. */
+  final Generation config;
 
   /** The upstream's name as the caller wrote it, and the path and query after it, as received. */
   String upstreamName;
@@ -48,8 +50,9 @@ public final class Exchange {
   /** Counted among the requests a graceful stop waits for, until recorded. */
   boolean underWay;
 
-  Exchange(HttpServerRequest request) {
+  Exchange(HttpServerRequest request, Generation config) {
     this.request = request;
+    this.config = config;
     this.proxyRequest = ProxyRequest.reverseProxy(request); // pauses the body until it is forwarded
   }
 

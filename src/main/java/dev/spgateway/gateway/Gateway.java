@@ -4,6 +4,7 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import dev.spgateway.admin.AdminServer;
 import dev.spgateway.audit.AuditLog;
+import dev.spgateway.audit.AuditRecord;
 import dev.spgateway.audit.AuditWriter;
 import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.credential.KeyVaultClients;
@@ -14,14 +15,10 @@ import dev.spgateway.credential.SecretStore;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
-import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.listener.Listeners;
-import dev.spgateway.policy.PolicyEngine;
-import dev.spgateway.policy.RoutePolicy;
-import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.proxy.Forwarder;
-import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.RateLimiter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,14 +30,18 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A running gateway: secrets loaded from Key Vault, callers' listener and admin port open. {@link #start}
- * builds every part once; the request path itself is {@link Pipeline}.
+ * builds the long-lived parts once (HTTP clients, token cache, rate-limit store, audit writer, listener) and the
+ * config's {@link Generation}; {@link #reload} swaps in a new generation. The request path itself is {@link Pipeline}.
  */
 public final class Gateway {
 
@@ -53,9 +54,10 @@ public final class Gateway {
   private final int adminPort;
   private final AuditLog audit;
   private final List<AutoCloseable> clients;
+  private final Parts parts;
 
   private Gateway(Vertx vertx, Pipeline pipeline, Listeners.Listener listener, AdminServer admin, int adminPort,
-      AuditLog audit, List<AutoCloseable> clients) {
+      AuditLog audit, List<AutoCloseable> clients, Parts parts) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.listener = listener;
@@ -63,6 +65,35 @@ public final class Gateway {
     this.adminPort = adminPort;
     this.audit = audit;
     this.clients = clients;
+    this.parts = parts;
+  }
+
+  /**
+   * What a reload needs besides the new config: the long-lived parts, and the config and secrets in force.
+   * {@code current} is read by every request; the rest is touched only by {@link #reload}, one at a time.
+   */
+  private static final class Parts {
+    final AtomicReference<Generation> current;
+    final WebClient tokenClient;
+    final OutboundTrust trust;
+    final PrometheusMeterRegistry registry;
+    final TokenService tokens;
+    GatewayConfig config;
+    SecretStore secrets;
+    Set<String> secretNames;
+
+    Parts(AtomicReference<Generation> current, WebClient tokenClient, OutboundTrust trust,
+        PrometheusMeterRegistry registry, TokenService tokens, GatewayConfig config, SecretStore secrets,
+        Set<String> secretNames) {
+      this.current = current;
+      this.tokenClient = tokenClient;
+      this.trust = trust;
+      this.registry = registry;
+      this.tokens = tokens;
+      this.config = config;
+      this.secrets = secrets;
+      this.secretNames = secretNames;
+    }
   }
 
   /**
@@ -82,13 +113,13 @@ public final class Gateway {
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
     return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            AuditWriter.open(config.audit(), config.clientIds(), registry)))
+            AuditWriter.open(config.audit(), config.clientIds(), registry), Generation.of(config)))
         .compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
-  private record Resources(OutboundTrust trust, AuditLog audit) {}
+  private record Resources(OutboundTrust trust, AuditLog audit, Generation first) {}
 
-  private record Listening(Pipeline pipeline, Listeners.Listener listener) {}
+  private record Listening(Pipeline pipeline, Listeners.Listener listener, Parts parts) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources, Clock clock) {
@@ -106,23 +137,25 @@ public final class Gateway {
     Forwarder forwarder = new Forwarder(() -> vertx.createHttpClient(upstreamOptions,
         new PoolOptions().setHttp1MaxSize(64)));
 
-    RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), config.callerLimits(), registry, clock);
+    RateLimiter limiter = RateLimiter.create(vertx, config.ratelimit(), registry, clock);
+    // The config in force: every request reads it once; a reload replaces it.
+    AtomicReference<Generation> current = new AtomicReference<>(resources.first());
 
     List<AutoCloseable> clients = List.of(tokenClient::close, forwarder::close, limiter::close);
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
-    AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit());
+    AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit(),
+        () -> current.get().auditReaders());
+    Set<String> secretNames = secretNames(config);
     return admin.listen(config.admin())
-        .compose(adminServer -> loadSecrets(vertx, config, tokenClient, trust, registry)
+        .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry)
             .compose(secrets -> {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
-              RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
-              Pipeline pipeline = new Pipeline(new ApiKeyAuthenticator(config.apiKeys()), policy,
-                  new BatchJudge(policy, config.batch(), config.upstreams()), new Upstreams(config.upstreams()), limiter,
-                  tokens, forwarder, resources.audit(), registry);
+              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, config, secrets, secretNames);
+              Pipeline pipeline = new Pipeline(current::get, limiter, tokens, forwarder, resources.audit(), registry);
               // Every copy of the listener shares the one pipeline: its state is safe across event loops.
               return Listeners.deploy(vertx, config.listener(), () -> pipeline)
-                  .map(listener -> new Listening(pipeline, listener));
+                  .map(listener -> new Listening(pipeline, listener, parts));
             })
             .map(listening -> {
               Listeners.Listener listener = listening.listener();
@@ -131,26 +164,87 @@ public final class Gateway {
                   listener.port(), config.listener().eventLoops(),
                   vertx.isNativeTransportEnabled() ? ", epoll" : "", config.admin().host(), adminServer.actualPort());
               return new Gateway(vertx, listening.pipeline(), listener, admin, adminServer.actualPort(),
-                  resources.audit(), clients);
+                  resources.audit(), clients, listening.parts());
             }))
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
   }
 
-  /** Every secret the config names, read once from Key Vault. */
-  private static Future<SecretStore> loadSecrets(Vertx vertx, GatewayConfig config, WebClient tokenClient,
-      OutboundTrust trust, PrometheusMeterRegistry registry) {
-    if (config.servicePrincipals().isEmpty()) return Future.succeededFuture(name -> {
+  private static Set<String> secretNames(GatewayConfig config) {
+    return config.servicePrincipals().values().stream().map(sp -> sp.secret().keyVault())
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  /** The named secrets, read once from Key Vault. */
+  private static Future<SecretStore> loadSecrets(Vertx vertx, GatewayConfig config, Set<String> names,
+      WebClient tokenClient, OutboundTrust trust, PrometheusMeterRegistry registry) {
+    if (names.isEmpty()) return Future.succeededFuture(name -> {
       throw new IllegalStateException("no secret '" + name + "': no service principal is configured");
     });
     KeyVaultConfig vault = config.keyVault();
     var client = KeyVaultClients.secretClient(vault.url(),
         vaultCredential(vertx, vault, new TokenClient(tokenClient, config.entra().authority(), Clock.systemUTC()),
             config), trust.sslContext(), vault.clientSettings());
-    var names = config.servicePrincipals().values().stream().map(sp -> sp.secret().keyVault())
-        .collect(Collectors.toCollection(java.util.TreeSet::new));
     return KeyVaultSecrets.load(vertx, client, vault.url().toString(), names, registry).map(SecretStore.class::cast);
+  }
+
+  /**
+   * Puts {@code next} in force between two requests: requests under way finish under the config they started
+   * with. A new service principal's secret is read from Key Vault first; the token cache, budgets spent,
+   * audit writer, concurrency slots and HTTP clients carry on. Fails with {@link ReloadRefused}, changing
+   * nothing, when {@code next} changes something that only a restart can, or a new secret cannot be read. Call
+   * one at a time, from a Vert.x context.
+   *
+   * @return what changed, in a few words, for the log line
+   */
+  public Future<String> reload(GatewayConfig next, String sha256, String trigger) {
+    GatewayConfig running = parts.config;
+    List<String> restartOnly = ConfigDiff.restartOnly(running, next);
+    if (!restartOnly.isEmpty()) {
+      return Future.failedFuture(new ReloadRefused(ReloadRefused.RESTART_REQUIRED, String.join(", ", restartOnly)
+          + " cannot change while the gateway runs; restart it to apply the new config"));
+    }
+    Set<String> names = secretNames(next);
+    Set<String> missing = new TreeSet<>(names);
+    missing.removeAll(parts.secretNames);
+    return vertx.executeBlocking(() -> Generation.of(next), false)
+        .compose(generation -> loadSecrets(vertx, next, missing, parts.tokenClient, parts.trust, parts.registry)
+            .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
+            .map(added -> {
+              SecretStore before = parts.secrets;
+              SecretStore secrets = missing.isEmpty() ? before
+                  : name -> missing.contains(name) ? added.secret(name) : before.secret(name);
+              // Credentials first, so the first request of the new generation finds its service principals.
+              parts.tokens.reconfigure(next.servicePrincipals(), secrets);
+              audit.clientIds(next.clientIds());
+              parts.current.set(generation);
+              parts.config = next;
+              parts.secrets = secrets;
+              Set<String> held = new TreeSet<>(parts.secretNames);
+              held.addAll(missing);
+              parts.secretNames = held;
+              String summary = ConfigDiff.describe(running, next);
+              audit.append(AuditRecord.configReloaded(java.time.Instant.now(), sha256, trigger, summary));
+              return summary;
+            }));
+  }
+
+  /** A reload that changed nothing: the message says why and what to do. */
+  public static final class ReloadRefused extends RuntimeException {
+    public static final String RESTART_REQUIRED = "restart-required";
+    public static final String FAILED = "failed";
+    private final String outcome;
+
+    ReloadRefused(String outcome, String message) {
+      super(message, null, false, false);
+      this.outcome = outcome;
+    }
+
+    /** {@value #RESTART_REQUIRED} or {@value #FAILED}. */
+    public String outcome() {
+      return outcome;
+    }
   }
 
   /**
@@ -165,6 +259,14 @@ public final class Gateway {
     var reader = new ServicePrincipalConfig(credential.tenant(), credential.clientId(), null);
     return new KeyVaultTokenCredential(vertx.getOrCreateContext(), scope -> tokens.request("keyVault.credential",
         reader, credential.secret(), scope, config.entra().tokens().requestTimeout()));
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  MeterRegistry registry() {
+    return parts.registry;
   }
 
   public int port() {

@@ -5,17 +5,14 @@ import dev.spgateway.audit.AuditRecord;
 import dev.spgateway.audit.EndAfter;
 import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
-import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeys;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyRequest;
-import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.UnjudgedHeaders;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.policy.batch.BoundedBody;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.UpstreamFailure;
-import dev.spgateway.proxy.Upstreams;
 import dev.spgateway.ratelimit.Admission;
 import dev.spgateway.ratelimit.RateLimiter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,6 +34,7 @@ import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The whole path of a request, front to back, in one place:
@@ -48,7 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  *
  * Each step asks its own package (audit, identity, policy, ratelimit, credential, proxy) and records what it learned on
- * the {@link Exchange}. A step that refuses throws or fails with a {@link Rejection}, which becomes a
+ * the {@link Exchange}. Everything a step reads from config comes from the request's {@link Generation}, taken
+ * once when it arrives, so a reload never changes the rules halfway through a request. A step that refuses throws or fails with a {@link Rejection}, which becomes a
  * problem response; nothing after it runs.
  */
 public final class Pipeline implements Handler<HttpServerRequest> {
@@ -60,10 +59,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private static final Rejection AUDIT_UNAVAILABLE = new Rejection(503, "audit-unavailable",
       "the gateway cannot write its audit log right now, so it takes no requests; try again shortly", "1");
 
-  private final ApiKeyAuthenticator authenticator;
-  private final RoutePolicy policy;
-  private final BatchJudge batches;
-  private final Upstreams upstreams;
+  /** The config in force: read once per request ({@link Exchange#config}); a reload replaces it. */
+  private final Supplier<Generation> generation;
   private final RateLimiter limiter;
   private final TokenSource tokens;
   private final Forwarder forwarder;
@@ -73,12 +70,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
 
-  public Pipeline(ApiKeyAuthenticator authenticator, RoutePolicy policy, BatchJudge batches, Upstreams upstreams,
-      RateLimiter limiter, TokenSource tokens, Forwarder forwarder, AuditLog audit, MeterRegistry registry) {
-    this.authenticator = authenticator;
-    this.policy = policy;
-    this.batches = batches;
-    this.upstreams = upstreams;
+  Pipeline(Supplier<Generation> generation, RateLimiter limiter, TokenSource tokens, Forwarder forwarder,
+      AuditLog audit, MeterRegistry registry) {
+    this.generation = generation;
     this.limiter = limiter;
     this.tokens = tokens;
     this.forwarder = forwarder;
@@ -88,7 +82,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest request) {
-    Exchange exchange = new Exchange(request);
+    Exchange exchange = new Exchange(request, generation.get());
     HttpServerResponse response = request.response();
     // Vert.x calls the end handler for a dropped connection too; record() asks the response what happened.
     response.endHandler(ended -> record(exchange));
@@ -149,7 +143,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (key == null || key.isEmpty()) {
       throw new Rejection(401, "missing-api-key", "send your caller key in the " + ApiKeys.HEADER + " header");
     }
-    exchange.caller = authenticator.authenticate(key).orElseThrow(() -> new Rejection(401, "unknown-api-key",
+    exchange.caller = exchange.config.authenticator().authenticate(key).orElseThrow(() -> new Rejection(401,
+        "unknown-api-key",
         "the key in the " + ApiKeys.HEADER + " header belongs to no caller; check it, or ask for a new one"));
   }
 
@@ -171,8 +166,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       UnjudgedHeaders.Refusal refusal = UnjudgedHeaders.refusal(header);
       return Future.failedFuture(new Rejection(400, refusal.problemType(), refusal.reason()));
     }
-    if (batches.isBatch(exchange.upstreamName, exchange.upstreamTarget)) return authorizeBatch(exchange);
-    Decision decision = policy.decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
+    if (exchange.config.batches().isBatch(exchange.upstreamName, exchange.upstreamTarget)) {
+      return authorizeBatch(exchange);
+    }
+    Decision decision = exchange.config.policy().decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
         exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE),
         Forwarder.declaredBodyLength(request)));
     return settle(exchange, decision);
@@ -185,6 +182,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   private Future<Void> authorizeBatch(Exchange exchange) {
     HttpServerRequest request = exchange.request;
+    BatchJudge batches = exchange.config.batches();
     Context eventLoop = Vertx.currentContext();
     String caller = exchange.caller.name();
     String upstream = exchange.upstreamName;
@@ -212,7 +210,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     exchange.allow = (Decision.Allow) decision;
     exchange.queryOptions = exchange.allow.queryOptions();
-    exchange.upstream = upstreams.get(exchange.allow.upstream());
+    exchange.upstream = exchange.config.upstreams().get(exchange.allow.upstream());
     return Future.succeededFuture();
   }
 
@@ -221,8 +219,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * not asked to hold off, and is there a free slot? Each {@code $batch} part counts as one request.
    */
   private Future<Void> limit(Exchange exchange) {
-    return limiter.admit(exchange.caller.name(), exchange.allow.servicePrincipal(), exchange.upstream,
-        exchange.allow.requests()).compose(admission -> {
+    return limiter.admit(exchange.config.budgets(), exchange.caller.name(), exchange.allow.servicePrincipal(),
+        exchange.upstream, exchange.allow.requests()).compose(admission -> {
           exchange.admission = admission;
           exchange.rateLimit = admission.outcome();
           // A caller that hung up while queued has been recorded already: its slot goes back at once.

@@ -12,10 +12,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -31,18 +28,14 @@ public final class RateLimiter {
   /** An upstream 429 without Retry-After still holds this long: never hammer. */
   static final Duration DEFAULT_HOLD = Duration.ofSeconds(1);
 
-  private final Map<String, CallerLimits> callers;
   private final RateLimitConfig config;
   private final BudgetStore store;
   private final ConcurrencyLimiter concurrency;
   private final RateLimitMetrics metrics;
   private final Clock clock;
-  /** The limits of each caller, service principal and upstream, built once. */
-  private final Map<List<String>, Limits> limits = new ConcurrentHashMap<>();
 
-  RateLimiter(Map<String, CallerLimits> callers, RateLimitConfig config, BudgetStore store,
-      ConcurrencyLimiter concurrency, RateLimitMetrics metrics, Clock clock) {
-    this.callers = Map.copyOf(callers);
+  RateLimiter(RateLimitConfig config, BudgetStore store, ConcurrencyLimiter concurrency, RateLimitMetrics metrics,
+      Clock clock) {
     this.config = config;
     this.store = store;
     this.concurrency = concurrency;
@@ -50,9 +43,12 @@ public final class RateLimiter {
     this.clock = clock;
   }
 
-  /** A limiter with the store the config asks for: in memory, or Redis with the local store as its fallback. */
-  public static RateLimiter create(Vertx vertx, RateLimitConfig config, Map<String, CallerLimits> callers,
-      MeterRegistry registry, Clock clock) {
+  /**
+   * A limiter with the store the config asks for: in memory, or Redis with the local store as its fallback. The
+   * store (what budgets have been spent), the concurrency slots and the upstreams' holds outlive config reloads;
+   * the limits themselves come with each request, from {@link #budgets}.
+   */
+  public static RateLimiter create(Vertx vertx, RateLimitConfig config, MeterRegistry registry, Clock clock) {
     RateLimitMetrics metrics = new RateLimitMetrics(registry);
     LocalBudgetStore local = new LocalBudgetStore();
     BudgetStore store = config.store() == RateLimitConfig.StoreKind.redis
@@ -60,14 +56,21 @@ public final class RateLimiter {
             metrics)
         : local;
     RateLimitConfig.Concurrency cap = config.concurrency();
-    return new RateLimiter(callers, config, store, new ConcurrencyLimiter(vertx, cap.perServicePrincipalAndEnvironment(),
+    return new RateLimiter(config, store, new ConcurrencyLimiter(vertx, cap.perServicePrincipalAndEnvironment(),
         cap.queue(), cap.queueTimeout()), metrics, clock);
   }
 
-  /** Takes {@code cost} requests ({@code $batch} parts count one each) from every budget that applies. */
-  public Future<Admission> admit(String caller, String servicePrincipal, Upstream upstream, int cost) {
-    Limits set = limits.computeIfAbsent(List.of(caller, servicePrincipal, upstream.name()),
-        key -> limitsOf(caller, servicePrincipal, upstream.name()));
+  /** One config's limits: each caller's own ({@code callers}) and each service principal's daily budget. */
+  public static Budgets budgets(Map<String, CallerLimits> callers, Map<String, RateLimitConfig.Budget> servicePrincipals) {
+    return new Budgets(callers, servicePrincipals);
+  }
+
+  /**
+   * Takes {@code cost} requests ({@code $batch} parts count one each) from every budget that applies, as
+   * {@code budgets} (the config the request started under) sets them.
+   */
+  public Future<Admission> admit(Budgets budgets, String caller, String servicePrincipal, Upstream upstream, int cost) {
+    Budgets.Limits set = budgets.of(caller, servicePrincipal, upstream.name());
     return store.take(set.holdKey(), set.limits(), cost, nowMicros()).compose(verdict -> {
       String rateLimit = verdict.standings().isEmpty() ? null
           : verdict.standings().stream().map(Verdict.Standing::header).collect(Collectors.joining(", "));
@@ -86,7 +89,7 @@ public final class RateLimiter {
     });
   }
 
-  private Admission refused(Verdict verdict, Limits set, int cost, String rateLimit) {
+  private Admission refused(Verdict verdict, Budgets.Limits set, int cost, String rateLimit) {
     String limit = verdict.refusedBy();
     metrics.refused(limit);
     if (limit.equals(FailoverBudgetStore.STORE_UNAVAILABLE)) {
@@ -158,49 +161,7 @@ public final class RateLimiter {
     return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
   }
 
-  private static String holdKey(String servicePrincipal, String upstream) {
+  static String holdKey(String servicePrincipal, String upstream) {
     return "hold:" + servicePrincipal + ":" + upstream;
-  }
-
-  private Limits limitsOf(String caller, String servicePrincipal, String upstream) {
-    List<Limit> list = new ArrayList<>(3);
-    CallerLimits own = callers.get(caller);
-    if (own != null && own.perSecond() != null) {
-      list.add(Limit.Rate.perSecond(CALLER_RATE, "rate:" + caller, own.perSecond(), own.effectiveBurst()));
-    }
-    if (own != null && own.perDay() != null) {
-      list.add(new Limit.Quota(CALLER_DAY, "day:" + caller, own.perDay(), Limit.Quota.DAY_MICROS));
-    }
-    RateLimitConfig.Budget budget = config.servicePrincipals().get(servicePrincipal);
-    if (budget != null && budget.perDay() != null) {
-      list.add(new Limit.Quota(SERVICE_PRINCIPAL_DAY, "day:" + servicePrincipal + ":" + upstream, budget.perDay(),
-          Limit.Quota.DAY_MICROS));
-    }
-    String policy = list.isEmpty() ? null : list.stream().map(Limit::policy).collect(Collectors.joining(", "));
-    return new Limits(caller, servicePrincipal, upstream, holdKey(servicePrincipal, upstream), List.copyOf(list), policy);
-  }
-
-  /** The limits one caller meets through one service principal on one upstream. */
-  private record Limits(String caller, String servicePrincipal, String upstream, String holdKey, List<Limit> limits,
-      String policy) {
-
-    /** Tells the caller which limit it ran into, in words it can act on. */
-    String explain(String limit, int cost, String wait) {
-      String when = wait == null ? "" : "; try again in " + wait + " s";
-      if (wait == null) {
-        long capacity = limits.stream().filter(l -> l.name().equals(limit)).mapToLong(Limit::capacity).findFirst().orElse(0);
-        return "this request counts " + cost + " (a $batch counts each part), more than the whole " + limit
-            + " budget of " + capacity + "; split it";
-      }
-      return switch (limit) {
-        case CALLER_RATE -> "caller '" + caller + "' is sending faster than its limits.perSecond allows" + when;
-        case CALLER_DAY -> "caller '" + caller + "' has used its limits.perDay for the last 24 hours" + when;
-        case SERVICE_PRINCIPAL_DAY -> "service principal '" + servicePrincipal + "' has used its daily budget on '"
-            + upstream + "' (ratelimit.servicePrincipals." + servicePrincipal + ".perDay)" + when;
-        case Verdict.UPSTREAM_HOLD -> "'" + upstream + "' asked the gateway to hold off calls as service principal '"
-            + servicePrincipal + "' (it answered 429 or 503 with Retry-After); nothing was sent" + when;
-        default -> limit + when;
-      };
-    }
   }
 }

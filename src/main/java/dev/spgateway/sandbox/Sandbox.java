@@ -1,8 +1,8 @@
 package dev.spgateway.sandbox;
 
 import dev.spgateway.config.ConfigLoader;
-import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.gateway.Gateway;
+import dev.spgateway.gateway.LiveConfig;
 import dev.spgateway.identity.ApiKeys;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -29,17 +29,21 @@ public final class Sandbox {
   private static final String FINANCE_SECRET_NAME = "finance-client-secret";
 
   private final Gateway gateway;
+  private final LiveConfig live;
   private final EntraStandIn entra;
+  private final KeyVaultStandIn vault;
   private final String callerKey;
   private final Path auditFile;
   private final Map<String, String> standIns;
   private final GraphStandIn graph;
   private final DataverseStandIn dataverse;
 
-  private Sandbox(Gateway gateway, EntraStandIn entra, String callerKey, Path auditFile, Map<String, String> standIns,
-      GraphStandIn graph, DataverseStandIn dataverse) {
+  private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, KeyVaultStandIn vault, String callerKey,
+      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse) {
     this.gateway = gateway;
+    this.live = live;
     this.entra = entra;
+    this.vault = vault;
     this.graph = graph;
     this.dataverse = dataverse;
     this.callerKey = callerKey;
@@ -52,7 +56,13 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    String configText = read(configFile);
+    return start(vertx, configFile, port, adminPort, workDir, true);
+  }
+
+  /** As above; {@code watch}: re-read the config when its file changes, not only on {@link #reload}. */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
+      boolean watch) {
+    read(configFile); // a missing template fails here, with a hint, rather than inside the start
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
     Path auditFile = workDir.resolve("audit.jsonl");
@@ -90,11 +100,14 @@ public final class Sandbox {
         values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
         // The stand-ins' addresses first, then the environment, so a custom --config can add its own values.
         var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
-        GatewayConfig config = environment.parse(configFile.toString(), configText);
         var standIns = Map.of("Entra ID", entra.baseUrl(), "Key Vault", vault.vaultUrl(), "Graph", graph.baseUrl(),
             "Dataverse", dataverse.baseUrl());
-        return Gateway.start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
-            .map(gateway -> new Sandbox(gateway, entra, callerKey, auditFile, standIns, graph, dataverse));
+        // Kept on its file like `serve`: re-read on SIGHUP and when the file changes.
+        return vertx.executeBlocking(() -> environment.loadFile(configFile)).compose(loaded ->
+            Gateway.start(vertx, loaded.config(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+                .compose(gateway -> vertx.executeBlocking(() ->
+                        LiveConfig.start(gateway, configFile, environment, loaded.sha256(), watch))
+                    .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph, dataverse))));
       });
     });
   }
@@ -103,10 +116,14 @@ public final class Sandbox {
     return gateway;
   }
 
-  /** The key of the sandbox's one caller, {@code invoice-flow}. */
-  /** For tests that make Entra ID fail. */
-  EntraStandIn entra() {
+  /** The Entra ID stand-in: tests register apps in it, or make it fail. */
+  public EntraStandIn entra() {
     return entra;
+  }
+
+  /** The Key Vault stand-in, for tests that add secrets. */
+  public KeyVaultStandIn keyVault() {
+    return vault;
   }
 
   /** The Graph stand-in, for tests that check what reached it. */
@@ -119,6 +136,7 @@ public final class Sandbox {
     return dataverse;
   }
 
+  /** The key of the sandbox's one caller, {@code invoice-flow}. */
   public String callerKey() {
     return callerKey;
   }
@@ -137,7 +155,13 @@ public final class Sandbox {
     return GraphStandIn.userIds().get(0);
   }
 
+  /** Re-reads the config file, as SIGHUP does. */
+  public Future<LiveConfig.Outcome> reload(String trigger) {
+    return live.reload(trigger);
+  }
+
   public Future<Void> close() {
+    live.close();
     return gateway.close(); // the stand-ins stop with Vert.x
   }
 

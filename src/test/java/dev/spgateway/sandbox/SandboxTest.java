@@ -28,9 +28,11 @@ class SandboxTest {
   int port;
 
   @BeforeAll
-  void start(@TempDir Path dir) {
+  void start(@TempDir Path dir) throws Exception {
     vertx = Vertx.vertx();
-    sandbox = await(Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir));
+    // A first start loads many classes: on a busy machine it can take longer than await's 10 s.
+    sandbox = Sandbox.start(vertx, Path.of("config/sandbox.yaml"), 0, 0, dir)
+        .toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
     client = WebClient.create(vertx);
     port = sandbox.gateway().port();
   }

@@ -1,0 +1,38 @@
+package dev.spgateway.gateway;
+
+import dev.spgateway.audit.AuditApi;
+import dev.spgateway.config.GatewayConfig;
+import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.policy.PolicyEngine;
+import dev.spgateway.policy.RoutePolicy;
+import dev.spgateway.policy.batch.BatchJudge;
+import dev.spgateway.proxy.Upstreams;
+import dev.spgateway.ratelimit.Budgets;
+import dev.spgateway.ratelimit.RateLimiter;
+
+/**
+ * One generation of the config: every part a request reads from it, built together and never changed. The
+ * pipeline reads the current generation once per request and keeps it on the {@link Exchange}, so a reload
+ * swaps all of it between two requests and a request under way finishes under the config it started with.
+ * What outlives a reload (token cache, budgets spent, audit writer, concurrency slots, HTTP clients) is not here.
+ */
+record Generation(
+    ApiKeyAuthenticator authenticator,
+    RoutePolicy policy,
+    BatchJudge batches,
+    Upstreams upstreams,
+    Budgets budgets,
+    AuditApi.Readers auditReaders) {
+
+  /** Builds every part from its slice of {@code config}: compiles the routes, so run it off the event loop. */
+  static Generation of(GatewayConfig config) {
+    RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
+    return new Generation(
+        new ApiKeyAuthenticator(config.apiKeys()),
+        policy,
+        new BatchJudge(policy, config.batch(), config.upstreams()),
+        new Upstreams(config.upstreams()),
+        RateLimiter.budgets(config.callerLimits(), config.ratelimit().servicePrincipals()),
+        new AuditApi.Readers(config.audit().readers()));
+  }
+}
