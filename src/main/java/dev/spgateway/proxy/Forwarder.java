@@ -2,6 +2,7 @@ package dev.spgateway.proxy;
 
 import dev.spgateway.credential.AccessToken;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -95,9 +96,14 @@ public final class Forwarder {
 
   /** Sends the prepared request with {@code token}; the response's body is still unread. */
   public Future<ProxyResponse> send(ProxyRequest request, Upstream upstream, AccessToken token) {
-    request.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.value());
+    CharSequence authorization = BEARERS.get().header(token);
     return clients.computeIfAbsent(Thread.currentThread(), loop -> newClient.get()).request(upstream.requestOptions())
-        .compose(request::send)
+        .compose(upstreamRequest -> {
+          // Put on the upstream request itself: the proxy request's headers are copied over as Strings, encoded
+          // char by char, and a token is 1-2 KB; this one is written as the bytes it already is.
+          upstreamRequest.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+          return request.send(upstreamRequest);
+        })
         .recover(failure -> Future.failedFuture(classify(upstream, failure)));
   }
 
@@ -170,6 +176,22 @@ public final class Forwarder {
         out.reset();
       }
     });
+  }
+
+  /** {@code Authorization: Bearer …} of the token last used on this event loop, as bytes; tokens change hourly. */
+  private static final ThreadLocal<Bearer> BEARERS = ThreadLocal.withInitial(Bearer::new);
+
+  private static final class Bearer {
+    private AccessToken token;
+    private AsciiString header;
+
+    CharSequence header(AccessToken next) {
+      if (next != token) {
+        header = new AsciiString("Bearer " + next.value());
+        token = next;
+      }
+      return header;
+    }
   }
 
   /** The caller's {@code Date} for an upstream's, as vertx-http-proxy makes it; the last one kept per event loop. */
