@@ -6,6 +6,8 @@
 #   DURATION=30s CONNECTIONS=128 bash bench/run.sh
 #   LIMITS=on bash bench/run.sh            # the same with caller and service-principal budgets checked on
 #                                          # every request (set high enough never to refuse)
+#   AUTH=entra bash bench/run.sh           # callers identified by an Entra ID token (from the sandbox's Entra ID
+#                                          # stand-in) instead of an API key: the script path of docs/SCRIPTS.md
 #
 # Env: DURATION (15s), CONNECTIONS (64), WARMUP (60s), WARMUP_CONNECTIONS (64), GATEWAY_PORT (38180),
 #      ADMIN_PORT (38190), UPSTREAM_PORT (38181), KEEP_TMP=1 keeps the temp dir (logs, nginx conf, audit file),
@@ -87,7 +89,8 @@ trap 'exit 130' INT TERM
 
 if [ "${LIMITS:-off}" = on ]; then
   # The same config plus budgets no run can exhaust: what checking them costs, not what refusing does.
-  sed 's/^    apiKey: { sha256: "${SANDBOX_CALLER_KEY_SHA256}" }$/&\n    limits: { perSecond: 1000000, burst: 1000000, perDay: 1000000000000 }/' \
+  sed -e 's/^    apiKey: { sha256: "${SANDBOX_CALLER_KEY_SHA256}" }$/&\n    limits: { perSecond: 1000000, burst: 1000000, perDay: 1000000000000 }/' \
+    -e 's/^    entra: { appId: "${SANDBOX_SCRIPT_ID}", roles: \[ Gateway.Call \] }$/&\n    limits: { perSecond: 1000000, burst: 1000000, perDay: 1000000000000 }/' \
     "$CONFIG" >"$TMP/bench-limits.yaml"
   printf 'ratelimit: { servicePrincipals: { finance: { perDay: 1000000000000 } } }\n' >>"$TMP/bench-limits.yaml"
   grep -q '^    limits: ' "$TMP/bench-limits.yaml" || die "could not add limits to $CONFIG"
@@ -157,11 +160,23 @@ for _ in $(seq 1 20); do # the key is printed just after the listener is ready
   sleep 0.25
 done
 [ -n "$KEY" ] || die "no 'Caller key: ' line in the sandbox's output"
+AUTH=${AUTH:-api-key}
+case "$AUTH" in
+  api-key) AUTH_HEADER="X-Api-Key: $KEY"; CALLER=invoice-flow ;;
+  entra)
+    # The client-credentials line the sandbox prints (caller nightly-report): one token, reused like a script does.
+    TOKEN_LINE=$(grep -m1 'grant_type=client_credentials' "$TMP/gateway.out" | sed -E 's/^ +//')
+    [ -n "$TOKEN_LINE" ] || die "no client-credentials token line in the sandbox's output"
+    eval "$TOKEN_LINE"
+    [ -n "${TOKEN:-}" ] && [ "${TOKEN#ey}" != "$TOKEN" ] || die "the sandbox's Entra ID stand-in gave no token"
+    AUTH_HEADER="Authorization: Bearer $TOKEN"; CALLER=nightly-report ;;
+  *) die "AUTH must be api-key or entra, not '$AUTH'" ;;
+esac
 SANDBOX_DIR=$(awk '$1=="audit" && $2=="log"{print $3; exit}' "$TMP/gateway.out" | xargs -r dirname)
 
 GW_URL="http://$HOST:$GATEWAY_PORT/fast/v1.0/users/42"
 DIRECT_URL="http://$HOST:$UPSTREAM_PORT/v1.0/users/42"
-status=$(curl -sS -o "$TMP/check.json" -w '%{http_code}' -H "X-Api-Key: $KEY" "$GW_URL")
+status=$(curl -sS -o "$TMP/check.json" -w '%{http_code}' -H "$AUTH_HEADER" "$GW_URL")
 [ "$status" = 200 ] || { cat "$TMP/check.json" >&2; die "a request through the gateway got $status, not 200"; }
 cmp -s "$TMP/check.json" <(curl -sS "$DIRECT_URL") || die "the gateway's body differs from the upstream's"
 
@@ -170,12 +185,12 @@ WRK=(taskset -c 1 wrk -t1)
 ERR_LINES_BEFORE=$(wc -l <"$TMP/gateway.err")
 log "warm-up: $WARMUP x $WARMUP_CONNECTIONS connections, each target"
 "${WRK[@]}" -c"$WARMUP_CONNECTIONS" -d"$WARMUP" "$DIRECT_URL" >"$TMP/warmup-direct.txt"
-"${WRK[@]}" -c"$WARMUP_CONNECTIONS" -d"$WARMUP" -H "X-Api-Key: $KEY" "$GW_URL" >"$TMP/warmup-gateway.txt"
+"${WRK[@]}" -c"$WARMUP_CONNECTIONS" -d"$WARMUP" -H "$AUTH_HEADER" "$GW_URL" >"$TMP/warmup-gateway.txt"
 
 log "direct:  wrk -t1 -c$CONNECTIONS -d$DURATION --latency $DIRECT_URL"
 "${WRK[@]}" -c"$CONNECTIONS" -d"$DURATION" --latency "$DIRECT_URL" >"$TMP/direct.txt"
-log "gateway: wrk -t1 -c$CONNECTIONS -d$DURATION --latency -H 'X-Api-Key: ...' $GW_URL"
-"${WRK[@]}" -c"$CONNECTIONS" -d"$DURATION" --latency -H "X-Api-Key: $KEY" "$GW_URL" >"$TMP/gateway.txt"
+log "gateway: wrk -t1 -c$CONNECTIONS -d$DURATION --latency -H '${AUTH_HEADER%%:*}: ...' $GW_URL"
+"${WRK[@]}" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$AUTH_HEADER" "$GW_URL" >"$TMP/gateway.txt"
 sleep 1 # lets the gateway log what the end of the run (wrk closing its connections) caused
 ERR_LINES_AFTER=$(wc -l <"$TMP/gateway.err")
 
@@ -192,7 +207,7 @@ sockerr() { awk '/Socket errors/{sub(/^ *Socket errors: */,""); print; found=1} 
 echo
 echo "sp-gateway bench: GET, ${BODY_BYTES}-byte JSON body, wrk -t1 -c$CONNECTIONS -d$DURATION (core 1);" \
   "nginx + gateway on core 0; $(nproc) cores, $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"
-echo "limits: ${LIMITS:-off}; jar: $JAR ($(date -r "$JAR" '+%F %T')); repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "auth: $AUTH (caller $CALLER); limits: ${LIMITS:-off}; jar: $JAR ($(date -r "$JAR" '+%F %T')); repo at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
 printf '%-8s %12s %10s %10s %10s %8s  %s\n' target req/s p50_ms p99_ms requests non2xx socket_errors
 for t in direct gateway; do
   f="$TMP/$t.txt"
@@ -209,12 +224,12 @@ awk -v d50="$d50" -v g50="$g50" -v d99="$d99" -v g99="$g99" -v dr="$(rps "$TMP/d
 # Did the gateway run really go through the gateway?
 curl -fsS --max-time 5 "http://$HOST:$ADMIN_PORT/metrics" >"$TMP/metrics.txt"
 metric() { awk -v m="$1" 'index($0, m" ")==1 || index($0, m"{")==1 {v=$NF} END{print (v==""?"absent":v)}' "$TMP/metrics.txt"; }
-ok=$(awk '/^gateway_requests_total\{/ && /caller="invoice-flow"/ && /status="200"/ && /upstream="fast"/{print $NF}' \
+ok=$(awk -v c="caller=\"$CALLER\"" '/^gateway_requests_total\{/ && index($0, c) && /status="200"/ && /upstream="fast"/{print $NF}' \
   "$TMP/metrics.txt")
-other=$(awk '/^gateway_requests_total\{/ && !(/caller="invoice-flow"/ && /status="200"/ && /upstream="fast"/){s+=$NF}
+other=$(awk -v c="caller=\"$CALLER\"" '/^gateway_requests_total\{/ && !(index($0, c) && /status="200"/ && /upstream="fast"/){s+=$NF}
   END{print s+0}' "$TMP/metrics.txt")
 sent=$(( $(reqs "$TMP/warmup-gateway.txt") + $(reqs "$TMP/gateway.txt") + 1 ))
-echo "metrics: gateway_requests_total{caller=\"invoice-flow\",status=\"200\",upstream=\"fast\"} = ${ok:-absent}" \
+echo "metrics: gateway_requests_total{caller=\"$CALLER\",status=\"200\",upstream=\"fast\"} = ${ok:-absent}" \
   "(wrk+curl completed $sent through the gateway, warm-up included); other statuses: $other;" \
   "audit records written $(metric gateway_audit_records_total), lost $(metric gateway_audit_lost_total)"
 awk '/^gateway_upstream_duration_seconds_(sum|count)\{.*upstream="fast"/{ if($1 ~ /_sum/) s=$NF; else c=$NF }

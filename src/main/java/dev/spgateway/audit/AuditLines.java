@@ -101,6 +101,8 @@ public final class AuditLines {
       string(json, "requestId", r.requestId());
       string(json, "caller", r.caller());
       string(json, "authentication", r.authentication());
+      string(json, "callerAppId", r.callerAppId());
+      string(json, "callerObjectId", r.callerObjectId());
       string(json, "servicePrincipal", r.servicePrincipal());
       if (r.servicePrincipal() != null) string(json, "clientId", clientIds.get(r.servicePrincipal()));
       string(json, "upstream", r.upstream());
@@ -261,6 +263,18 @@ public final class AuditLines {
     int start = key + TIME_KEY.length();
     return key < 0 || line.length() < start + TIME_LENGTH ? null : line.substring(start, start + TIME_LENGTH);
   }
+
+  /** The request id's text as written (JSON-escaped, without quotes), or null. */
+  public static String requestId(String line) {
+    int key = line.indexOf(REQUEST_ID_KEY);
+    if (key < 0) return null;
+    int start = key + REQUEST_ID_KEY.length();
+    int end = line.indexOf('"', start);
+    while (end > 0 && line.charAt(end - 1) == '\\') end = line.indexOf('"', end + 1); // an escaped quote
+    return end < 0 ? null : line.substring(start, end);
+  }
+
+  private static final String REQUEST_ID_KEY = "\"requestId\":\"";
 
   public static String formatTime(Instant time) {
     return TIME.format(time);

@@ -40,18 +40,39 @@ public record AuditQuery(Instant from, Instant to, String caller, String service
 
   /** Builds a query from named text values (null when absent), as the CLI and the admin API receive them. */
   public static AuditQuery parse(Function<String, String> value) {
-    return new AuditQuery(time("from", value.apply("from")), time("to", value.apply("to")), value.apply("caller"),
-        value.apply("servicePrincipal"), value.apply("upstream"), value.apply("method"), value.apply("path"),
-        value.apply("status"), value.apply("outcome"), value.apply("requestId"));
+    return parse(value, Instant.now());
   }
 
-  /** An instant ({@code 2026-11-22T03:00:00Z}) or a day ({@code 2026-11-22}, from its start, UTC). */
-  public static Instant time(String name, String text) {
+  /** As {@link #parse(Function)}, with relative times ({@code -15m}) counted back from {@code now}. */
+  public static AuditQuery parse(Function<String, String> value, Instant now) {
+    return new AuditQuery(time("from", value.apply("from"), now), time("to", value.apply("to"), now),
+        value.apply("caller"), value.apply("servicePrincipal"), value.apply("upstream"), value.apply("method"),
+        value.apply("path"), value.apply("status"), value.apply("outcome"), value.apply("requestId"));
+  }
+
+  private static final java.util.regex.Pattern AGO = java.util.regex.Pattern.compile("-(\\d{1,9})(s|m|h|d)");
+
+  /**
+   * An instant ({@code 2026-11-22T03:00:00Z}), a day ({@code 2026-11-22}, from its start, UTC), or a time
+   * before {@code now}: {@code -30s}, {@code -15m}, {@code -1h}, {@code -7d}.
+   */
+  public static Instant time(String name, String text, Instant now) {
     if (text == null || text.isBlank()) return null;
+    java.util.regex.Matcher ago = AGO.matcher(text.trim());
+    if (ago.matches()) {
+      long amount = Long.parseLong(ago.group(1));
+      return now.minus(switch (ago.group(2)) {
+        case "s" -> java.time.Duration.ofSeconds(amount);
+        case "m" -> java.time.Duration.ofMinutes(amount);
+        case "h" -> java.time.Duration.ofHours(amount);
+        default -> java.time.Duration.ofDays(amount);
+      });
+    }
     try {
       return text.length() == 10 ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(text);
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException(name + " '" + text + "' is not a time; write 2026-11-22 or 2026-11-22T03:00:00Z");
+      throw new IllegalArgumentException(name + " '" + text + "' is not a time; write 2026-11-22, "
+          + "2026-11-22T03:00:00Z, or how long ago: -15m, -1h, -7d");
     }
   }
 

@@ -3,6 +3,7 @@ package dev.spgateway.audit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -52,20 +53,56 @@ public final class AuditReader {
    * {@code cursor} (a seq) when one is given. Returns the highest seq looked at, matching or not.
    */
   public long scan(AuditQuery query, boolean newestFirst, Long cursor, Predicate<Match> sink) {
-    AuditQuery.Compiled compiled = query.compile();
+    Scan scan = new Scan(query.compile(), cursor, newestFirst, sink, false, null);
+    scan(query, newestFirst, cursor, scan);
+    return scan.highestSeq;
+  }
+
+  /**
+   * Writes each matching record, as written (UTF-8, one per line), to {@code out}; at most {@code limit}
+   * of them when {@code limit > 0}. The bytes go from the file to {@code out} without being decoded, so
+   * an export runs at the speed of reading the files.
+   */
+  public void export(AuditQuery query, boolean newestFirst, long limit, OutputStream out) throws IOException {
+    long[] written = {0};
+    Scan scan = new Scan(query.compile(), null, newestFirst, null, limit <= 0, (bytes, offset, length) -> {
+      try {
+        out.write(bytes, offset, length);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return limit <= 0 || ++written[0] < limit;
+    });
+    try {
+      scan(query, newestFirst, null, scan);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    out.flush();
+  }
+
+  private void scan(AuditQuery query, boolean newestFirst, Long cursor, Scan scan) {
     List<AuditFiles.LogFile> logFiles = new ArrayList<>(files.list());
     long[] firstSeqs = new long[logFiles.size()];
     for (int i = 0; i < firstSeqs.length; i++) firstSeqs[i] = cursor == null ? 0 : firstSeq(logFiles.get(i).path());
-    Scan scan = new Scan(compiled, cursor, newestFirst, sink);
     for (int n = 0; n < logFiles.size() && !scan.stopped; n++) {
       int i = newestFirst ? logFiles.size() - 1 - n : n;
       AuditFiles.LogFile file = logFiles.get(i);
       if (!file.mayHold(query.from(), query.to())) continue;
       if (cursor != null && newestFirst && firstSeqs[i] >= cursor) continue;
       if (cursor != null && !newestFirst && lastSeq(file.path()) <= cursor) continue;
+      if (query.requestId() != null && !file.active()) {
+        AuditIndex index = AuditIndex.of(file.path());
+        if (index != null && !index.mayContain(query.requestId())) continue; // written at rotation
+      }
       scan.file(file.path(), 0);
     }
-    return scan.highestSeq;
+  }
+
+  /** Takes a matching line as the bytes written, its newline included (or several whole lines); false to stop. */
+  @FunctionalInterface
+  private interface RawSink {
+    boolean accept(byte[] bytes, int offset, int length);
   }
 
   /**
@@ -91,7 +128,7 @@ public final class AuditReader {
         activeOffset = lengthBefore;
       } else {
         long lastBefore = lastSeq();
-        Scan scan = new Scan(compiled, seen, false, guarded);
+        Scan scan = new Scan(compiled, seen, false, guarded, false, null);
         activeOffset = scan.file(files.active(), activeOffset);
         boolean sameFile = firstSeq(files.active()) == activeFirstSeq; // not rotated under the scan
         seen = Math.max(Math.max(seen, sameFile ? lastBefore : 0), scan.highestSeq);
@@ -131,15 +168,30 @@ public final class AuditReader {
     private final Long cursor;
     private final boolean backwards;
     private final Predicate<Match> sink;
+    private final RawSink raw;
+    /** Nothing to test per line: every line is taken as it is (an export of everything). */
+    private final boolean takesAll;
+    /** {@link #raw} may take whole chunks of lines at once (no limit to count them against). */
+    private final boolean chunks;
     private byte[] bytes = new byte[CHUNK];
+    private int[] newlines = new int[4096];
     private boolean stopped;
     private long highestSeq;
 
-    Scan(AuditQuery.Compiled query, Long cursor, boolean backwards, Predicate<Match> sink) {
+    /**
+     * Gives matches to {@code sink} as decoded lines, or (when {@code raw} is given) to {@code raw} as bytes,
+     * several lines at a time if {@code unlimited}.
+     */
+    Scan(AuditQuery.Compiled query, Long cursor, boolean backwards, Predicate<Match> sink, boolean unlimited,
+        RawSink raw) {
       this.query = query;
       this.cursor = cursor;
       this.backwards = backwards;
       this.sink = sink;
+      this.raw = raw;
+      this.takesAll = raw != null && cursor == null && query.needles().length == 0 && query.fromText() == null
+          && query.toText() == null && !query.needsParsing() && query.query().status() == null;
+      this.chunks = takesAll && unlimited;
     }
 
     /** Scans one file from {@code offset} (forwards only); returns the offset after its last whole line. */
@@ -209,6 +261,10 @@ public final class AuditReader {
 
     /** The lines in {@code bytes[from, to)}, which ends with a newline, in the scan's order. */
     private void lines(int from, int to) {
+      if (takesAll) {
+        rawLines(from, to);
+        return;
+      }
       String text = new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
       String needle = query.needles().length > 0 ? query.needles()[0] : null;
       java.util.List<int[]> candidates = new ArrayList<>();
@@ -230,16 +286,47 @@ public final class AuditReader {
       }
     }
 
+    /** Every line, straight from the bytes: nothing is decoded, and nothing copied but into {@link #raw}. */
+    private void rawLines(int from, int to) {
+      if (!backwards && chunks) {
+        if (!raw.accept(bytes, from, to - from)) stopped = true;
+        return;
+      }
+      // Where the lines end, found with String.indexOf (vectorised by the JVM) on the bytes as ISO-8859-1 text.
+      String text = new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
+      int count = 0;
+      for (int at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) {
+        if (count == newlines.length) newlines = java.util.Arrays.copyOf(newlines, count * 2);
+        newlines[count++] = from + at;
+      }
+      for (int n = 0; n < count && !stopped; n++) {
+        int i = backwards ? count - 1 - n : n;
+        int start = i == 0 ? from : newlines[i - 1] + 1;
+        emit(start, newlines[i]);
+      }
+    }
+
+    /** The line {@code bytes[start, end)}, with the newline at {@code end}. */
+    private void emit(int start, int end) {
+      if (end <= start) return;
+      if (!raw.accept(bytes, start, end - start + 1)) stopped = true;
+    }
+
     private void line(String text, int base, int start, int end) {
       if (end <= start) return;
-      String raw = text.substring(start, end);
-      long seq = AuditLines.seq(raw);
+      String rawLine = text.substring(start, end);
+      long seq = AuditLines.seq(rawLine);
       highestSeq = Math.max(highestSeq, seq);
       if (cursor != null && (backwards ? seq >= cursor : seq <= cursor)) return;
-      if (!query.mayMatch(raw)) return;
+      if (!query.mayMatch(rawLine)) return;
+      if (raw != null && !query.needsParsing()) {
+        emit(base + start, base + end);
+        return;
+      }
       String line = new String(bytes, base + start, end - start, StandardCharsets.UTF_8);
       if (query.needsParsing() && !matches(line)) return;
-      if (!sink.test(new Match(seq, line))) stopped = true;
+      if (raw != null) emit(base + start, base + end);
+      else if (!sink.test(new Match(seq, line))) stopped = true;
     }
 
     private boolean matches(String line) {

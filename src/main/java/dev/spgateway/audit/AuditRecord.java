@@ -8,6 +8,10 @@ import java.util.List;
  * numbers only: never a token, secret, key, Authorization value or body. The writer turns it into one
  * line of the log ({@link AuditLines}), adding the version, sequence number and hash chain.
  *
+ * @param authentication how the caller proved who it is: {@code api-key}, {@code entra} or {@code api-key+entra}
+ * @param callerAppId for an Entra ID token: the calling app's id ({@code azp}/{@code appid}), also when the token
+ *     was genuine but refused (unknown caller, missing role)
+ * @param callerObjectId for an Entra ID token: the calling identity's object id ({@code oid})
  * @param query the canonical query that was forwarded; only the values of options the operator listed
  *     in {@code audit.queryValues} are written, never the rest
  * @param outcome {@code forwarded} (the upstream answered), {@code denied} (the gateway refused) or
@@ -23,6 +27,8 @@ public record AuditRecord(
     String requestId,
     String caller,
     String authentication,
+    String callerAppId,
+    String callerObjectId,
     String servicePrincipal,
     String upstream,
     String method,
@@ -44,20 +50,20 @@ public record AuditRecord(
     List<SubRequest> batch,
     ConfigChange config) {
 
-  /** A request's record. */
+  /** A request's record, without Entra ID ids (API-key callers, summaries). */
   public AuditRecord(Instant time, String requestId, String caller, String authentication, String servicePrincipal,
       String upstream, String method, String path, List<String> queryOptions, String query, String rule, String outcome,
       String problem, String reason, String rateLimit, int status, long bytesIn, long bytesOut, double durationMs,
       Double tokenMs, Double upstreamMs, String upstreamRequestId, List<SubRequest> batch) {
-    this(time, requestId, caller, authentication, servicePrincipal, upstream, method, path, queryOptions, query, rule,
-        outcome, problem, reason, rateLimit, status, bytesIn, bytesOut, durationMs, tokenMs, upstreamMs,
+    this(time, requestId, caller, authentication, null, null, servicePrincipal, upstream, method, path, queryOptions,
+        query, rule, outcome, problem, reason, rateLimit, status, bytesIn, bytesOut, durationMs, tokenMs, upstreamMs,
         upstreamRequestId, batch, null);
   }
 
   /** The record of a config reload that was applied: no request, status 0. */
   public static AuditRecord configReloaded(Instant time, String sha256, String trigger, String reason) {
-    return new AuditRecord(time, null, null, null, null, null, null, null, null, null, null, "reloaded", null, reason,
-        null, 0, 0, 0, 0, null, null, null, null, new ConfigChange(sha256, trigger));
+    return new AuditRecord(time, null, null, null, null, null, null, null, null, null, null, null, null, "reloaded",
+        null, reason, null, 0, 0, 0, 0, null, null, null, null, new ConfigChange(sha256, trigger));
   }
 
   /** One request inside a {@code $batch}, as the policy judged it. */

@@ -58,6 +58,8 @@ public final class AuditWriter implements AuditLog {
 
   private final AuditConfig config;
   private final AuditFiles files;
+  /** The request ids of the active file, for its index at rotation. Touched only by the writer thread. */
+  private final AuditIndex.Builder ids = new AuditIndex.Builder();
   private final AuditLines lines;
   private final Disk disk;
   private final Clock clock;
@@ -227,6 +229,8 @@ public final class AuditWriter implements AuditLog {
         String time = AuditLines.time(line);
         if (time == null) continue;
         track(AuditLines.TIME.parse(time, Instant::from));
+        String id = AuditLines.requestId(line);
+        if (id != null) ids.addWritten(id);
       }
     }
     opened = first;
@@ -304,7 +308,10 @@ public final class AuditWriter implements AuditLog {
       seq = nextSeq;
       prev = nextPrev;
       synced = false;
-      for (int i = done; i < end; i++) track(batch.get(i).record().time());
+      for (int i = done; i < end; i++) {
+        track(batch.get(i).record().time());
+        ids.add(batch.get(i).record().requestId());
+      }
       done = end;
     }
   }
@@ -370,6 +377,13 @@ public final class AuditWriter implements AuditLog {
     Path rotated = files.rotatedPath(opened, first, last);
     Files.move(files.active(), rotated, StandardCopyOption.ATOMIC_MOVE);
     LOG.info("Rotated the audit log to {}", rotated.getFileName());
+    try {
+      ids.write(rotated);
+    } catch (IOException e) {
+      LOG.warn("Cannot write the request-id index of {} ({}); lookups by request id read the whole file",
+          rotated.getFileName(), e.toString());
+    }
+    ids.clear();
     channel = openLocked();
     size = 0;
     opened = now.isAfter(opened) ? now : opened.plusNanos(1000);
@@ -390,6 +404,7 @@ public final class AuditWriter implements AuditLog {
       if (i < excess || (cutoff != null && file.last().isBefore(cutoff))) {
         try {
           Files.delete(file.path());
+          Files.deleteIfExists(AuditIndex.indexPath(file.path()));
           LOG.info("Deleted {} (audit.retention)", file.name());
         } catch (IOException e) {
           LOG.warn("Cannot delete the old audit file {}: {}", file.path(), e.toString());

@@ -25,10 +25,14 @@ import picocli.CommandLine.Spec;
     description = {"Validates a config file without starting anything; exits non-zero and lists every problem.",
         "Also warns about rules broader than they look. With --as and a request, prints the policy's decision,",
         "the rule that decided it and why (when denied, the nearest rules and why each did not fit).",
-        "Exit codes: 0 valid / allowed, 2 denied, 1 bad config."})
+        "Exit codes: 0 valid / allowed, 1 bad config, 2 denied, 64 usage error (an unknown option or caller)."},
+    footerHeading = "%nExamples:%n",
+    footer = {"  sp-gateway check --config gateway.yaml",
+        "  sp-gateway check --config gateway.yaml --as invoice-flow \"GET /graph/v1.0/users/alice@contoso.com?$select=id\"",
+        "  sp-gateway check --config gateway.yaml --as invoice-flow --body batch.json \"POST /graph/v1.0/$batch\""})
 final class CheckCommand implements Callable<Integer> {
 
-  static final int DENIED = 2;
+  static final int DENIED = Main.NO;
 
   @Spec CommandSpec spec;
 
@@ -65,19 +69,17 @@ final class CheckCommand implements Callable<Integer> {
       return 0;
     }
     if (caller == null || request == null) {
-      spec.commandLine().getErr().println("give both --as CALLER and \"METHOD /upstream/path?query\"");
-      return DENIED;
+      return usage("give both --as CALLER and \"METHOD /upstream/path?query\"");
     }
     if (!loaded.callers().containsKey(caller)) {
-      out.println("DENIED: no caller '" + caller + "'; known: " + String.join(", ", new TreeSet<>(loaded.callers().keySet())));
-      return DENIED;
+      return usage("no caller '" + caller + "' in " + config + "; known: "
+          + String.join(", ", new TreeSet<>(loaded.callers().keySet())));
     }
     String[] parts = request.trim().split("\\s+", 2);
     String target = parts.length == 2 ? parts[1] : "";
     int slash = target.indexOf('/', 1);
     if (!target.startsWith("/") || slash < 0) {
-      out.println("DENIED (400): write the request as \"GET /upstream/path?query\", e.g. \"GET /graph/v1.0/users/{id}\"");
-      return DENIED;
+      return usage("write the request as \"METHOD /upstream/path?query\", e.g. \"GET /graph/v1.0/users/{id}\"");
     }
     String method = parts[0].toUpperCase(Locale.ROOT);
     String upstream = target.substring(1, slash);
@@ -86,8 +88,7 @@ final class CheckCommand implements Callable<Integer> {
     try {
       content = body == null ? null : Buffer.buffer(Files.readAllBytes(body));
     } catch (IOException e) {
-      spec.commandLine().getErr().println("cannot read the body file '" + body + "': " + e.getMessage());
-      return Main.BAD_CONFIG;
+      return usage("cannot read the body file '" + body + "': " + e.getMessage());
     }
     BatchJudge batches = new BatchJudge(policy, loaded.batch(), loaded.upstreams());
     if (batches.isBatch(upstream, upstreamTarget)) return judgeBatch(out, batches, method, upstream, upstreamTarget, content);
@@ -105,6 +106,12 @@ final class CheckCommand implements Callable<Integer> {
     if (!explanation.rules().isEmpty()) out.println("nearest rules:");
     explanation.rules().forEach(rule -> out.printf("  %s  %s%n      %s%n", rule.id(), rule.rule(), rule.note()));
     return DENIED;
+  }
+
+  /** The command line asks for something that is not there: a usage error, never mistaken for a denial. */
+  private int usage(String message) {
+    spec.commandLine().getErr().println(message);
+    return Main.USAGE;
   }
 
   /** A batch is judged as the gateway judges it: every sub-request, and refused as a whole if one is. */

@@ -76,6 +76,9 @@ final class SandboxCommand implements Callable<Integer> {
     out.println("Unauthenticated (401):");
     out.println("  curl -i " + gateway + "/graph/v1.0/users/" + sandbox.exampleUserId());
     out.println();
+    out.println("Scripts need no key: they send their own Entra ID token (issued for " + Sandbox.GATEWAY_AUDIENCE + ").");
+    sandbox.scriptTokenSequence().forEach(line -> out.println(line.startsWith("#") ? line : "  " + line));
+    out.println();
     out.println("Then see who did what: tail " + sandbox.auditFile());
     out.flush();
   }

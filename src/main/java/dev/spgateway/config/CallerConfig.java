@@ -1,19 +1,26 @@
 package dev.spgateway.config;
 
 import dev.spgateway.identity.ApiKeyConfig;
+import dev.spgateway.identity.EntraCallerConfig;
 import dev.spgateway.policy.RouteConfig;
 import dev.spgateway.ratelimit.CallerLimits;
 import java.util.List;
 
 /**
- * A flow or script that calls the gateway: how it proves who it is ({@code identity}), what it may do
- * ({@code policy}), and how much ({@code ratelimit}, optional). Its parts are handed to those stages
- * separately; see {@link GatewayConfig#apiKeys()}, {@link GatewayConfig#routes()}, {@link GatewayConfig#callerLimits()}.
+ * A flow or script that calls the gateway: how it proves who it is ({@code identity}: an API key, an Entra ID
+ * identity, or both), what it may do ({@code policy}), and how much ({@code ratelimit}, optional). Its parts are
+ * handed to those stages separately; see {@link GatewayConfig#apiKeys()}, {@link GatewayConfig#entraCallers()},
+ * {@link GatewayConfig#routes()}, {@link GatewayConfig#callerLimits()}.
  */
-public record CallerConfig(ApiKeyConfig apiKey, List<RouteConfig> routes, CallerLimits limits) {
+public record CallerConfig(ApiKeyConfig apiKey, EntraCallerConfig entra, List<RouteConfig> routes, CallerLimits limits) {
 
   public CallerConfig {
     routes = routes == null ? List.of() : List.copyOf(routes);
+  }
+
+  /** A caller with an API key only. */
+  public CallerConfig(ApiKeyConfig apiKey, List<RouteConfig> routes, CallerLimits limits) {
+    this(apiKey, null, routes, limits);
   }
 
   /** A caller without limits of its own. */

@@ -59,6 +59,7 @@ final class ConfigValidator {
       if (upstream == null) problems.add(path, "is empty; give at least url");
       else upstream.check(path, problems);
     });
+    config.identity().check("identity", problems);
     callers();
     config.ratelimit().check("ratelimit", problems);
     config.ratelimit().servicePrincipals().keySet().forEach(name -> known(field("ratelimit.servicePrincipals", name),
@@ -79,14 +80,17 @@ final class ConfigValidator {
   private void callers() {
     if (config.callers().isEmpty()) problems.add("callers", "no caller is configured; nobody could use the gateway");
     Map<String, String> ownerOfKey = new HashMap<>();
+    Map<String, String> ownerOfEntraId = new HashMap<>();
     config.callers().forEach((name, caller) -> {
       String path = field("callers", name);
       Checks.name(path, name, problems);
       if (caller == null) {
-        problems.add(path, "is empty; give apiKey and routes");
+        problems.add(path, "is empty; give apiKey (or entra) and routes");
         return;
       }
-      if (ApiKeyConfig.check(field(path, "apiKey"), caller.apiKey(), problems)) {
+      if (caller.entra() != null) entraCaller(path, name, caller, ownerOfEntraId);
+      if ((caller.entra() == null || caller.apiKey() != null)
+          && ApiKeyConfig.check(field(path, "apiKey"), caller.apiKey(), problems)) {
         String other = ownerOfKey.putIfAbsent(caller.apiKey().normalized(), name);
         if (other != null) {
           problems.add(field(path, "apiKey"), "is the same key as caller '" + other + "'; give each caller its own key");
@@ -96,6 +100,27 @@ final class ConfigValidator {
       for (int i = 0; i < caller.routes().size(); i++) route(index(field(path, "routes"), i), caller.routes().get(i));
       if (caller.limits() != null) caller.limits().check(field(path, "limits"), problems);
     });
+  }
+
+  /**
+   * A caller's Entra ID identity: checked by its record; identity.entra must accept tokens at all; and no two
+   * callers may claim the same identity (an object id, or an app id given without an object id).
+   */
+  private void entraCaller(String path, String name, CallerConfig caller, Map<String, String> ownerOfEntraId) {
+    String entraPath = field(path, "entra");
+    caller.entra().check(entraPath, problems);
+    if (config.identity().entra() == null) {
+      problems.add(entraPath, "Entra ID tokens are not accepted: add identity: { entra: { tenants: [TENANT-ID],"
+          + " audiences: [api://sp-gateway, GATEWAY-CLIENT-ID] } }");
+    }
+    String id = caller.entra().objectId() != null ? "objectId " + caller.entra().objectId().toLowerCase()
+        : caller.entra().appId() != null ? "appId " + caller.entra().appId().toLowerCase() : null;
+    if (id == null) return;
+    String other = ownerOfEntraId.putIfAbsent(id, name);
+    if (other != null) {
+      problems.add(entraPath, "names the same identity (" + id + ") as caller '" + other
+          + "'; a token must name one caller: give each its own, or tell them apart with objectId");
+    }
   }
 
   private void route(String path, RouteConfig route) {

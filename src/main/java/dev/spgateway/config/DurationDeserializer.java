@@ -3,7 +3,6 @@ package dev.spgateway.config;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -19,8 +18,9 @@ final class DurationDeserializer extends JsonDeserializer<Duration> {
     String text = parser.getValueAsString();
     Matcher matcher = DURATION.matcher(text == null ? "" : text.trim());
     if (!matcher.matches()) {
-      throw new InvalidFormatException(parser, "'" + text + "' is not a duration; write 500ms, 10s, 5m, 1h or 90d",
-          text, Duration.class);
+      // Through the context, so the config loader can note it and go on to the next problem.
+      return (Duration) context.handleWeirdStringValue(Duration.class, text, "'" + text
+          + "' is not a duration; write 500ms, 10s, 5m, 1h or 90d");
     }
     long amount = Long.parseLong(matcher.group(1));
     return switch (matcher.group(2)) {

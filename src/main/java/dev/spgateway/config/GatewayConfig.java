@@ -6,6 +6,8 @@ import dev.spgateway.credential.EntraConfig;
 import dev.spgateway.credential.KeyVaultConfig;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.identity.ApiKeyConfig;
+import dev.spgateway.identity.EntraCallerConfig;
+import dev.spgateway.identity.IdentityConfig;
 import dev.spgateway.listener.ListenerConfig;
 import dev.spgateway.policy.RouteConfig;
 import dev.spgateway.policy.batch.BatchConfig;
@@ -30,6 +32,7 @@ public record GatewayConfig(
     Map<String, ServicePrincipalConfig> servicePrincipals,
     Map<String, UpstreamConfig> upstreams,
     Map<String, CallerConfig> callers,
+    IdentityConfig identity,
     AuditConfig audit,
     BatchConfig batch,
     RateLimitConfig ratelimit) {
@@ -42,6 +45,7 @@ public record GatewayConfig(
     if (audit == null) audit = AuditConfig.defaults();
     if (batch == null) batch = BatchConfig.defaults();
     if (ratelimit == null) ratelimit = RateLimitConfig.defaults();
+    if (identity == null) identity = IdentityConfig.defaults();
     servicePrincipals = servicePrincipals == null ? Map.of() : Map.copyOf(servicePrincipals);
     upstreams = upstreams == null ? Map.of() : Map.copyOf(upstreams);
     callers = callers == null ? Map.of() : Map.copyOf(callers);
@@ -50,6 +54,11 @@ public record GatewayConfig(
   /** identity's slice: each caller's key. */
   public Map<String, ApiKeyConfig> apiKeys() {
     return slice(CallerConfig::apiKey);
+  }
+
+  /** identity's slice: each caller's Entra ID identity, for those that have one. */
+  public Map<String, EntraCallerConfig> entraCallers() {
+    return slice(CallerConfig::entra);
   }
 
   /** policy's slice: each caller's routes. */

@@ -26,6 +26,9 @@ public final class Exchange {
   String upstreamTarget;
 
   Caller caller;
+  /** The ids of a genuine Entra ID token, also when it was refused (unknown caller, missing role): for the audit. */
+  String callerAppId;
+  String callerObjectId;
   Decision.Allow allow;
   Upstream upstream;
   Rejection rejection;

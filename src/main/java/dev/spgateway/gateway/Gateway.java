@@ -15,6 +15,7 @@ import dev.spgateway.credential.SecretStore;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
+import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.listener.Listeners;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.ratelimit.RateLimiter;
@@ -78,18 +79,21 @@ public final class Gateway {
     final OutboundTrust trust;
     final PrometheusMeterRegistry registry;
     final TokenService tokens;
+    /** The accepted tenants' signing keys (restart-only settings), shared by every generation; or null. */
+    final EntraSigningKeys entraKeys;
     GatewayConfig config;
     SecretStore secrets;
     Set<String> secretNames;
 
     Parts(AtomicReference<Generation> current, WebClient tokenClient, OutboundTrust trust,
-        PrometheusMeterRegistry registry, TokenService tokens, GatewayConfig config, SecretStore secrets,
-        Set<String> secretNames) {
+        PrometheusMeterRegistry registry, TokenService tokens, EntraSigningKeys entraKeys, GatewayConfig config,
+        SecretStore secrets, Set<String> secretNames) {
       this.current = current;
       this.tokenClient = tokenClient;
       this.trust = trust;
       this.registry = registry;
       this.tokens = tokens;
+      this.entraKeys = entraKeys;
       this.config = config;
       this.secrets = secrets;
       this.secretNames = secretNames;
@@ -112,21 +116,33 @@ public final class Gateway {
   /** As {@link #start(Vertx, GatewayConfig, PrometheusMeterRegistry)}, with budgets kept by {@code clock}. */
   public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Clock clock) {
-    return vertx.executeBlocking(() -> new Resources(OutboundTrust.read(config.tls()),
-            AuditWriter.open(config.audit(), config.clientIds(), registry), Generation.of(config)))
-        .compose(resources -> start(vertx, config, registry, resources, clock));
+    return vertx.executeBlocking(() -> {
+      OutboundTrust trust = OutboundTrust.read(config.tls());
+      WebClient entraClient = config.identity().entra() == null ? null : WebClient.create(vertx, outboundOptions(trust));
+      EntraSigningKeys entraKeys = entraClient == null ? null : new EntraSigningKeys(vertx, entraClient,
+          config.entra().authority(), config.identity().entra().tenants(), clock);
+      return new Resources(trust, AuditWriter.open(config.audit(), config.clientIds(), registry), entraClient,
+          entraKeys, Generation.of(config, entraKeys));
+    }).compose(resources -> start(vertx, config, registry, resources, clock));
   }
 
-  private record Resources(OutboundTrust trust, AuditLog audit, Generation first) {}
+  /** {@code entraKeys}: callers' Entra ID tokens are checked against them (identity.entra), or null. */
+  private record Resources(OutboundTrust trust, AuditLog audit, WebClient entraClient, EntraSigningKeys entraKeys,
+      Generation first) {}
+
+  /** For calls to Entra ID: no redirects followed, the operator's extra trust. */
+  private static WebClientOptions outboundOptions(OutboundTrust trust) {
+    WebClientOptions options = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
+    trust.vertxOptions().ifPresent(options::setTrustOptions);
+    return options;
+  }
 
   private record Listening(Pipeline pipeline, Listeners.Listener listener, Parts parts) {}
 
   private static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry,
       Resources resources, Clock clock) {
     OutboundTrust trust = resources.trust();
-    WebClientOptions tokenClientOptions = new WebClientOptions().setFollowRedirects(false).setUserAgent("sp-gateway");
-    trust.vertxOptions().ifPresent(tokenClientOptions::setTrustOptions);
-    WebClient tokenClient = WebClient.create(vertx, tokenClientOptions);
+    WebClient tokenClient = WebClient.create(vertx, outboundOptions(trust));
 
     HttpClientOptions upstreamOptions = new HttpClientOptions().setKeepAlive(true).setDecompressionSupported(false);
     trust.vertxOptions().ifPresent(upstreamOptions::setTrustOptions);
@@ -141,17 +157,20 @@ public final class Gateway {
     // The config in force: every request reads it once; a reload replaces it.
     AtomicReference<Generation> current = new AtomicReference<>(resources.first());
 
-    List<AutoCloseable> clients = List.of(tokenClient::close, forwarder::close, limiter::close);
+    List<AutoCloseable> clients = new java.util.ArrayList<>(List.of(tokenClient::close, forwarder::close,
+        limiter::close));
     AtomicBoolean ready = new AtomicBoolean(); // written by the listener's event loop, read by the admin's
     AdminServer admin = new AdminServer(vertx, registry, ready::get, config.audit(),
         () -> current.get().auditReaders());
     Set<String> secretNames = secretNames(config);
     return admin.listen(config.admin())
         .compose(adminServer -> loadSecrets(vertx, config, secretNames, tokenClient, trust, registry)
+            .compose(secrets -> callerTokenKeys(resources, clients).map(secrets))
             .compose(secrets -> {
               TokenService tokens = new TokenService(vertx, tokenClient, config.entra().authority(),
                   config.servicePrincipals(), secrets, config.entra().tokens(), registry);
-              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, config, secrets, secretNames);
+              Parts parts = new Parts(current, tokenClient, trust, registry, tokens, resources.entraKeys(), config,
+                  secrets, secretNames);
               Pipeline pipeline = new Pipeline(current::get, limiter, tokens, forwarder, resources.audit(), registry);
               // Every copy of the listener shares the one pipeline: its state is safe across event loops.
               return Listeners.deploy(vertx, config.listener(), () -> pipeline)
@@ -169,6 +188,17 @@ public final class Gateway {
         .recover(failure -> admin.close()
             .eventually(() -> closeAll(resources.audit(), clients))
             .transform(closed -> Future.failedFuture(failure)));
+  }
+
+  /**
+   * Callers' Entra ID tokens, when identity.entra asks for them: the accepted tenants' signing keys are fetched
+   * now (a failure is logged and retried every minute; API keys work meanwhile, tokens get 503).
+   */
+  private static Future<Void> callerTokenKeys(Resources resources, List<AutoCloseable> clients) {
+    if (resources.entraKeys() == null) return Future.succeededFuture();
+    clients.add(resources.entraKeys()::close);
+    clients.add(resources.entraClient()::close);
+    return resources.entraKeys().start();
   }
 
   private static Set<String> secretNames(GatewayConfig config) {
@@ -208,7 +238,7 @@ public final class Gateway {
     Set<String> names = secretNames(next);
     Set<String> missing = new TreeSet<>(names);
     missing.removeAll(parts.secretNames);
-    return vertx.executeBlocking(() -> Generation.of(next), false)
+    return vertx.executeBlocking(() -> Generation.of(next, parts.entraKeys), false)
         .compose(generation -> loadSecrets(vertx, next, missing, parts.tokenClient, parts.trust, parts.registry)
             .recover(failure -> Future.failedFuture(new ReloadRefused(ReloadRefused.FAILED, failure.getMessage())))
             .map(added -> {

@@ -3,6 +3,8 @@ package dev.spgateway.gateway;
 import dev.spgateway.audit.AuditApi;
 import dev.spgateway.config.GatewayConfig;
 import dev.spgateway.identity.ApiKeyAuthenticator;
+import dev.spgateway.identity.EntraAuthenticator;
+import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.policy.batch.BatchJudge;
@@ -18,17 +20,23 @@ import dev.spgateway.ratelimit.RateLimiter;
  */
 record Generation(
     ApiKeyAuthenticator authenticator,
+    EntraAuthenticator entra,
     RoutePolicy policy,
     BatchJudge batches,
     Upstreams upstreams,
     Budgets budgets,
     AuditApi.Readers auditReaders) {
 
-  /** Builds every part from its slice of {@code config}: compiles the routes, so run it off the event loop. */
-  static Generation of(GatewayConfig config) {
+  /**
+   * Builds every part from its slice of {@code config}: compiles the routes, so run it off the event loop.
+   * {@code entraKeys}: the accepted tenants' signing keys, which outlive generations; null when no identity.entra.
+   */
+  static Generation of(GatewayConfig config, EntraSigningKeys entraKeys) {
     RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
     return new Generation(
         new ApiKeyAuthenticator(config.apiKeys()),
+        entraKeys == null ? null : new EntraAuthenticator(entraKeys, config.entra().authority(),
+            config.identity().entra(), config.entraCallers(), entraKeys.clock()),
         policy,
         new BatchJudge(policy, config.batch(), config.upstreams()),
         new Upstreams(config.upstreams()),

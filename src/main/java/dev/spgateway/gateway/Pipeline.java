@@ -6,6 +6,9 @@ import dev.spgateway.audit.EndAfter;
 import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.identity.Caller;
+import dev.spgateway.identity.EntraAuthenticator;
+import dev.spgateway.identity.TokenRefusal;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.UnjudgedHeaders;
@@ -59,6 +62,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private static final Rejection AUDIT_UNAVAILABLE = new Rejection(503, "audit-unavailable",
       "the gateway cannot write its audit log right now, so it takes no requests; try again shortly", "1");
 
+  private static final String API_KEY_CHALLENGE = "ApiKey header=\"" + ApiKeys.HEADER + "\"";
+  private static final String BEARER_CHALLENGE = "Bearer realm=\"sp-gateway\"";
+
   /** The config in force: read once per request ({@link Exchange#config}); a reload replaces it. */
   private final Supplier<Generation> generation;
   private final RateLimiter limiter;
@@ -100,14 +106,18 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     underWay.incrementAndGet();
     exchange.underWay = true;
+    Future<Void> identified;
     try {
-      identify(exchange);
-      readTarget(exchange);
+      identified = identify(exchange);
     } catch (Rejection rejection) {
       reject(exchange, rejection);
       return;
     }
-    authorize(exchange)
+    identified
+        .compose(known -> {
+          readTarget(exchange);
+          return authorize(exchange);
+        })
         .compose(allowed -> limit(exchange))
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId, exchange.body))
@@ -137,15 +147,87 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     return drained.future();
   }
 
-  /** Who is calling? Callers present their key in {@link ApiKeys#HEADER}. */
-  private void identify(Exchange exchange) {
-    String key = exchange.request.getHeader(ApiKeys.HEADER);
-    if (key == null || key.isEmpty()) {
-      throw new Rejection(401, "missing-api-key", "send your caller key in the " + ApiKeys.HEADER + " header");
+  /**
+   * Who is calling? Flows present their key in {@link ApiKeys#HEADER}; scripts an Entra ID access token in
+   * {@code Authorization: Bearer} (when {@code identity.entra} accepts them). A request with both must name the
+   * same caller with each. Completes at once except when a token is new to the gateway and its signing key
+   * has to be fetched.
+   */
+  private Future<Void> identify(Exchange exchange) {
+    MultiMap headers = exchange.request.headers();
+    EntraAuthenticator entra = exchange.config.entra(); // null when no identity.entra
+    String key = headers.get(ApiKeys.HEADER);
+    String authorization = entra == null ? null : headers.get(HttpHeaders.AUTHORIZATION);
+    if (entra != null) refuseMisplacedTokens(exchange.request, authorization);
+    if (authorization == null) {
+      if (key == null || key.isEmpty()) {
+        throw entra == null
+            ? new Rejection(401, "missing-api-key", "send your caller key in the " + ApiKeys.HEADER + " header")
+            : new Rejection(401, "missing-credentials", "send your caller key in the " + ApiKeys.HEADER
+                + " header, or an Entra ID access token for this gateway in Authorization: Bearer", null,
+                List.of(API_KEY_CHALLENGE, BEARER_CHALLENGE));
+      }
+      exchange.caller = byKey(exchange, key);
+      return Future.succeededFuture();
     }
-    exchange.caller = exchange.config.authenticator().authenticate(key).orElseThrow(() -> new Rejection(401,
-        "unknown-api-key",
+    Caller keyCaller = key == null || key.isEmpty() ? null : byKey(exchange, key);
+    return entra.authenticate(authorization).transform(outcome -> {
+      if (outcome.failed()) {
+        if (!(outcome.cause() instanceof TokenRefusal refusal)) return Future.failedFuture(outcome.cause());
+        exchange.callerAppId = refusal.appId();
+        exchange.callerObjectId = refusal.objectId();
+        return Future.failedFuture(bearerRejection(refusal));
+      }
+      Caller caller = outcome.result();
+      exchange.callerAppId = caller.appId();
+      exchange.callerObjectId = caller.objectId();
+      if (keyCaller != null && !keyCaller.name().equals(caller.name())) {
+        return Future.failedFuture(new Rejection(401, "conflicting-credentials", "the " + ApiKeys.HEADER
+            + " header and the Entra ID token name different callers; send one of them", null,
+            List.of(bearer(TokenRefusal.INVALID_REQUEST, "the API key and the token name different callers"))));
+      }
+      exchange.caller = keyCaller != null ? caller.withApiKeyToo() : caller;
+      return Future.succeededFuture();
+    });
+  }
+
+  private static Caller byKey(Exchange exchange, String key) {
+    return exchange.config.authenticator().authenticate(key).orElseThrow(() -> new Rejection(401, "unknown-api-key",
         "the key in the " + ApiKeys.HEADER + " header belongs to no caller; check it, or ask for a new one"));
+  }
+
+  /** A token only ever travels in one Authorization header: never two, never in the URL (where logs keep it). */
+  private static void refuseMisplacedTokens(HttpServerRequest request, String authorization) {
+    if (authorization != null && request.headers().getAll(HttpHeaders.AUTHORIZATION).size() > 1) {
+      throw new Rejection(400, "duplicate-authorization", "send one Authorization header, not several", null,
+          List.of(bearer(TokenRefusal.INVALID_REQUEST, "more than one Authorization header")));
+    }
+    String query = request.query();
+    if (query != null && (query.contains("access_token") || query.contains("access%5F") || query.contains("access%5f"))) {
+      for (String pair : query.split("&")) {
+        int equals = pair.indexOf('=');
+        String name = java.net.URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals),
+            java.nio.charset.StandardCharsets.UTF_8);
+        if (name.equalsIgnoreCase("access_token")) {
+          throw new Rejection(400, "token-in-query", "send the access token in the Authorization header, never in the"
+              + " URL (URLs end up in logs and browser history); get a new token, this one may have leaked", null,
+              List.of(bearer(TokenRefusal.INVALID_REQUEST, "token in the query string")));
+        }
+      }
+    }
+  }
+
+  /** RFC 6750: 401 invalid_token, 403 insufficient_scope, each with a challenge saying why; 503 with Retry-After. */
+  private static Rejection bearerRejection(TokenRefusal refusal) {
+    if (refusal.error() == null) return new Rejection(refusal.status(), refusal.type(), refusal.detail(), "60");
+    return new Rejection(refusal.status(), refusal.type(), refusal.detail(), null,
+        List.of(bearer(refusal.error(), refusal.detail())));
+  }
+
+  private static String bearer(String error, String description) {
+    // error_description is a quoted-string of printable ASCII: the detail holds no token, only ids and words.
+    String quotable = description.replaceAll("[^\\x20-\\x7e]|[\"\\\\]", "'");
+    return BEARER_CHALLENGE + ", error=\"" + error + "\", error_description=\"" + quotable + "\"";
   }
 
   /** Which upstream? The public URL shape is {@code /{upstream}/{path}?{query}}; the policy judges the rest. */
@@ -315,7 +397,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     response.setStatusCode(rejection.status())
         .putHeader(Forwarder.REQUEST_ID_HEADER, exchange.requestId)
         .putHeader("content-type", "application/problem+json");
-    if (rejection.status() == 401) response.putHeader("www-authenticate", "ApiKey header=\"" + ApiKeys.HEADER + "\"");
+    if (rejection.challenges() != null) {
+      rejection.challenges().forEach(challenge -> response.headers().add("www-authenticate", challenge));
+    } else if (rejection.status() == 401) {
+      response.putHeader("www-authenticate", API_KEY_CHALLENGE);
+    }
     if (rejection.retryAfterSeconds() != null) response.putHeader("retry-after", rejection.retryAfterSeconds());
     Buffer body = problem.toBuffer();
     if (!audit.strict() || exchange.recorded) {
@@ -362,6 +448,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         exchange.requestId,
         caller,
         exchange.caller == null ? null : exchange.caller.authentication(),
+        exchange.callerAppId,
+        exchange.callerObjectId,
         allow == null ? null : allow.servicePrincipal(),
         exchange.upstreamName,
         exchange.request.method().name(),
@@ -382,7 +470,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
         exchange.upstreamRequestId,
         allow == null ? List.of() : allow.batch().stream()
-            .map(sub -> new AuditRecord.SubRequest(sub.id(), sub.method(), sub.path(), sub.ruleId())).toList());
+            .map(sub -> new AuditRecord.SubRequest(sub.id(), sub.method(), sub.path(), sub.ruleId())).toList(),
+        null);
   }
 
   private static String path(String target) {

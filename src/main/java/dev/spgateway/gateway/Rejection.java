@@ -9,16 +9,28 @@ public final class Rejection extends RuntimeException {
   private final int status;
   private final String type;
   private final String retryAfterSeconds;
+  private final java.util.List<String> challenges;
 
   public Rejection(int status, String type, String detail) {
     this(status, type, detail, null);
   }
 
   public Rejection(int status, String type, String detail, String retryAfterSeconds) {
+    this(status, type, detail, retryAfterSeconds, null);
+  }
+
+  /** {@code challenges}: the {@code WWW-Authenticate} values to send, or null for the default of a 401. */
+  public Rejection(int status, String type, String detail, String retryAfterSeconds, java.util.List<String> challenges) {
     super(detail, null, false, false);
     this.status = status;
     this.type = type;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.challenges = challenges;
+  }
+
+  /** The {@code WWW-Authenticate} challenges to send, or null for the default one of a 401 (the API key's). */
+  public java.util.List<String> challenges() {
+    return challenges;
   }
 
   public int status() {

@@ -19,6 +19,9 @@ public sealed interface Limit {
   /** This limit as an item of the {@code RateLimit-Policy} header: quota and window in seconds. */
   String policy();
 
+  /** The part of this limit one of {@code replicas} gateways may spend on its own (at least one request). */
+  Limit share(int replicas);
+
   /**
    * A sustained rate with a burst, by the generic cell rate algorithm (GCRA): the state is one number,
    * the theoretical arrival time of the next request. {@code burst} may come at once after a quiet
@@ -33,6 +36,11 @@ public sealed interface Limit {
     @Override
     public long capacity() {
       return burst;
+    }
+
+    @Override
+    public Rate share(int replicas) {
+      return new Rate(name, key, intervalMicros * replicas, Math.max(1, burst / replicas));
     }
 
     @Override
@@ -58,6 +66,11 @@ public sealed interface Limit {
     @Override
     public long capacity() {
       return quota;
+    }
+
+    @Override
+    public Quota share(int replicas) {
+      return new Quota(name, key, Math.max(1, quota / replicas), windowMicros);
     }
 
     @Override

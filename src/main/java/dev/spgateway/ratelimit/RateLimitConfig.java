@@ -42,7 +42,14 @@ public record RateLimitConfig(
           problems.add(field(path, "redis.url"), "is not a Redis URL; write redis://HOST:6379 (or rediss:// for TLS)");
         }
         if (redis.timeout().isZero() || redis.timeout().isNegative()) {
-          problems.add(field(path, "redis.timeout"), "must be longer than zero; 50ms suits a Redis in the same data centre");
+          problems.add(field(path, "redis.timeout"), "must be longer than zero; the default, 500ms, rides out a slow "
+              + "reply on a busy host");
+        }
+        if (redis.failuresBeforeOutage() < 1) {
+          problems.add(field(path, "redis.failuresBeforeOutage"), "must be at least 1 (default 3)");
+        }
+        if (redis.replicas() < 1) {
+          problems.add(field(path, "redis.replicas"), "must be at least 1: the number of gateways sharing this Redis");
         }
       }
     }
@@ -74,14 +81,28 @@ public record RateLimitConfig(
   /**
    * @param url {@code redis://host:port[/db]}, or {@code rediss://} for TLS; a password goes in the URL
    *     ({@code redis://:${REDIS_PASSWORD}@host:6379}) and is never logged
-   * @param timeout how long one decision may wait for Redis before it counts as unavailable
+   * @param timeout how long one decision may wait for Redis; a decision that waits longer is made without it
    * @param onUnavailable {@code local} (the default) or {@code deny}
+   * @param failuresBeforeOutage Redis is declared unavailable (and no longer asked, but for one probe a
+   *     second) after this many failed decisions in a row, each sent after the previous failure was seen:
+   *     requests queued behind one slow reply fail together and count once
+   * @param replicas how many gateways share this Redis: while it cannot be reached, each gateway spends at
+   *     most {@code 1/replicas} of every budget on its own, counting what it spent through Redis too
    */
-  public record Redis(URI url, Duration timeout, Unavailable onUnavailable) {
+  public record Redis(URI url, Duration timeout, Unavailable onUnavailable, Integer failuresBeforeOutage,
+      Integer replicas) {
+
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(500);
 
     public Redis {
-      if (timeout == null) timeout = Duration.ofMillis(50);
+      if (timeout == null) timeout = DEFAULT_TIMEOUT;
       if (onUnavailable == null) onUnavailable = Unavailable.local;
+      if (failuresBeforeOutage == null) failuresBeforeOutage = 3;
+      if (replicas == null) replicas = 1;
+    }
+
+    public Redis(URI url, Duration timeout, Unavailable onUnavailable) {
+      this(url, timeout, onUnavailable, null, null);
     }
   }
 

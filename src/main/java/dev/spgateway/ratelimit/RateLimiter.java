@@ -25,6 +25,7 @@ public final class RateLimiter {
   public static final String CALLER_DAY = "caller-day";
   public static final String SERVICE_PRINCIPAL_DAY = "service-principal-day";
   public static final String CONCURRENCY = "concurrency";
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RateLimiter.class);
   /** An upstream 429 without Retry-After still holds this long: never hammer. */
   static final Duration DEFAULT_HOLD = Duration.ofSeconds(1);
 
@@ -51,10 +52,15 @@ public final class RateLimiter {
   public static RateLimiter create(Vertx vertx, RateLimitConfig config, MeterRegistry registry, Clock clock) {
     RateLimitMetrics metrics = new RateLimitMetrics(registry);
     LocalBudgetStore local = new LocalBudgetStore();
-    BudgetStore store = config.store() == RateLimitConfig.StoreKind.redis
-        ? new FailoverBudgetStore(new RedisBudgetStore(vertx, config.redis()), local, config.redis().onUnavailable(),
-            metrics)
-        : local;
+    BudgetStore store = local;
+    if (config.store() == RateLimitConfig.StoreKind.redis) {
+      RedisBudgetStore redis = new RedisBudgetStore(vertx, config.redis());
+      // Once, at start; an unreachable Redis is reported by the failover store when a decision needs it.
+      redis.persistenceWarning().onSuccess(warning -> {
+        if (warning != null) LOG.warn(warning);
+      });
+      store = new FailoverBudgetStore(redis, local, config.redis(), metrics);
+    }
     RateLimitConfig.Concurrency cap = config.concurrency();
     return new RateLimiter(config, store, new ConcurrencyLimiter(vertx, cap.perServicePrincipalAndEnvironment(),
         cap.queue(), cap.queueTimeout()), metrics, clock);

@@ -32,9 +32,11 @@ public final class RedisBudgetStore implements BudgetStore {
 
   private final Redis redis;
   private final long timeoutMillis;
+  private final String where;
 
   public RedisBudgetStore(Vertx vertx, RateLimitConfig.Redis config) {
     this.timeoutMillis = config.timeout().toMillis();
+    this.where = config.url().getHost() + ":" + (config.url().getPort() < 0 ? 6379 : config.url().getPort());
     RedisOptions options = new RedisOptions().setConnectionString(config.url().toString())
         .setMaxPoolSize(16).setMaxPoolWaiting(1024);
     options.getNetClientOptions().setConnectTimeout((int) Math.max(1, timeoutMillis)).setTcpNoDelay(true);
@@ -101,6 +103,28 @@ public final class RedisBudgetStore implements BudgetStore {
       if hold_until > held then
         redis.call('SET', KEYS[1], ARGV[2], 'PX', math.max(1, math.ceil((hold_until - now) / 1000)))
       end""";
+
+  /**
+   * What the operator should know about Redis keeping budgets across its own restart: null when it writes
+   * an append-only file, otherwise one line saying what it does instead. {@code CONFIG} is disabled on most
+   * managed Redis services; then only {@code INFO persistence} is read.
+   */
+  public Future<String> persistenceWarning() {
+    String fix = "; a Redis restart hands every caller its budgets back. Set appendonly yes (docs/RATELIMIT.md)";
+    return redis.send(Request.cmd(Command.INFO).arg("persistence")).compose(info -> {
+      if (info.toString().contains("aof_enabled:1")) return Future.succeededFuture((String) null);
+      return redis.send(Request.cmd(Command.CONFIG).arg("GET").arg("save")).map(reply -> {
+        Response value = reply.containsKey("save") ? reply.get("save") : reply.size() > 1 ? reply.get(1) : null;
+        String save = value == null ? "" : value.toString().trim();
+        return save.isEmpty()
+            ? "Redis at " + where + " keeps no budgets on disk (no append-only file, no snapshots)" + fix
+            : "Redis at " + where + " keeps budgets only in snapshots (save '" + save + "'), so what was spent since "
+                + "the last one is forgotten" + fix;
+      }).otherwise(configDisabled -> "Redis at " + where + " reports no append-only file (aof_enabled:0), and its "
+          + "snapshot settings cannot be read (CONFIG is disabled, as on managed Redis); unless the service persists "
+          + "it otherwise" + fix.replaceFirst("^; a", ", a"));
+    }).timeout(Math.max(timeoutMillis, 5_000), TimeUnit.MILLISECONDS);
+  }
 
   @Override
   public Future<Void> close() {

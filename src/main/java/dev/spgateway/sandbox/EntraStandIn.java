@@ -32,7 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Entra ID (v2) token endpoint for the client-credentials grant, with its discovery document and
- * JWKS: tokens are RS256 JWTs shaped like Entra's app-only tokens, errors carry Entra's AADSTS codes.
+ * JWKS: tokens are RS256 JWTs shaped like Entra's app-only tokens, errors carry Entra's AADSTS codes. Also an
+ * endpoint shaped like the Azure Instance Metadata Service's managed identity endpoint
+ * ({@code GET /metadata/identity/oauth2/token?resource=...} with {@code Metadata: true}), so code written for a
+ * managed identity gets tokens from it (azure-identity: {@code AZURE_POD_IDENTITY_AUTHORITY_HOST}).
  */
 public final class EntraStandIn extends StandInServer {
 
@@ -49,6 +52,10 @@ public final class EntraStandIn extends StandInServer {
   private final Set<String> tenants = ConcurrentHashMap.newKeySet();
   private final List<SigningKey> publishedKeys = new CopyOnWriteArrayList<>();
   private final AtomicInteger tokenRequests = new AtomicInteger();
+  private final AtomicInteger jwksRequests = new AtomicInteger();
+  private volatile App managedIdentity; // answers the IMDS-shaped endpoint, in managedIdentityTenant
+  private volatile String managedIdentityTenant;
+  private volatile boolean jwksDown;
   private volatile SigningKey signingKey;
   private volatile Duration tokenLifetime = DEFAULT_TOKEN_LIFETIME;
   private volatile Clock clock = Clock.systemUTC();
@@ -69,6 +76,71 @@ public final class EntraStandIn extends StandInServer {
     apps.put(tenant + "/" + clientId,
         new App(clientId, clientSecret, StandInHttp.newGuid(), List.of(roles)));
     return this;
+  }
+
+  /**
+   * The managed identity the IMDS-shaped endpoint hands out tokens for: its client id, and the app roles its
+   * tokens carry (those assigned to it on the resource asked for).
+   */
+  public EntraStandIn managedIdentity(String tenant, String clientId, String... roles) {
+    tenants.add(tenant);
+    managedIdentityTenant = tenant;
+    managedIdentity = new App(clientId, null, StandInHttp.newGuid(), List.of(roles));
+    return this;
+  }
+
+  /** The object id of a registered app's service principal (the {@code oid} of its tokens). */
+  public String objectId(String tenant, String clientId) {
+    App app = apps.get(tenant + "/" + clientId);
+    if (app == null) throw new IllegalArgumentException("no app " + clientId + " in " + tenant);
+    return app.objectId();
+  }
+
+  /** The managed identity's object id. */
+  public String managedIdentityObjectId() {
+    return managedIdentity.objectId();
+  }
+
+  /** While down, the JWKS answers 503, as during an outage. */
+  public EntraStandIn jwksDown(boolean down) {
+    this.jwksDown = down;
+    return this;
+  }
+
+  /** JWKS requests received, answered or not. */
+  public int jwksRequests() {
+    return jwksRequests.get();
+  }
+
+  /** The key id new tokens are signed with. */
+  public String currentKid() {
+    return signingKey.kid();
+  }
+
+  /** Stops publishing every key but the current one: tokens signed with the others no longer verify. */
+  public EntraStandIn retireOldKeys() {
+    publishedKeys.removeIf(key -> key != signingKey);
+    return this;
+  }
+
+  /**
+   * Signs any header and claims with the current key, for tests that need tokens Entra would never issue
+   * (wrong issuer, no azp, a foreign algorithm name in the header...).
+   */
+  public String sign(JsonObject header, JsonObject claims) {
+    return signingKey.sign(header, claims);
+  }
+
+  /** The claims of an app-only v2 token as this stand-in mints them, to start a hand-made token from. */
+  public JsonObject appTokenClaims(String tenant, String clientId, String audience) {
+    App app = apps.get(tenant + "/" + clientId);
+    if (app == null) throw new IllegalArgumentException("no app " + clientId + " in " + tenant);
+    return claims(tenant, app, audience, tokenLifetime.toSeconds());
+  }
+
+  /** The public key new tokens are signed with, as a JWK (for tests that misuse it). */
+  public JsonObject currentJwk() {
+    return signingKey.jwk();
   }
 
   public EntraStandIn tokenLifetime(Duration lifetime) {
@@ -94,6 +166,7 @@ public final class EntraStandIn extends StandInServer {
     router.post("/:tenant/oauth2/v2.0/token").handler(this::token);
     router.get("/:tenant/discovery/v2.0/keys").handler(this::keys);
     router.get("/:tenant/v2.0/.well-known/openid-configuration").handler(this::openIdConfiguration);
+    router.get("/metadata/identity/oauth2/token").handler(this::managedIdentityToken);
     return rotateSigningKey().compose(keyReady -> http.listen(router)).map(this);
   }
 
@@ -206,7 +279,51 @@ public final class EntraStandIn extends StandInServer {
     StandInHttp.sendJson(ctx, 200, JSON, body);
   }
 
+  /**
+   * IMDS: {@code GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=R} with {@code Metadata: true};
+   * the answer's numbers are strings, as IMDS sends them.
+   */
+  private void managedIdentityToken(RoutingContext ctx) {
+    tokenRequests.incrementAndGet();
+    HttpServerRequest req = ctx.request();
+    App identity = managedIdentity;
+    if (!"true".equalsIgnoreCase(req.getHeader("Metadata"))) {
+      StandInHttp.sendJson(ctx, 400, JSON, new JsonObject().put("error", "invalid_request")
+          .put("error_description", "Required metadata header not specified"));
+      return;
+    }
+    String resource = req.getParam("resource");
+    if (identity == null || resource == null || resource.isBlank()) {
+      StandInHttp.sendJson(ctx, 400, JSON, new JsonObject().put("error", "invalid_request").put("error_description",
+          identity == null ? "Identity not found" : "Required query variable 'resource' is missing"));
+      return;
+    }
+    String clientId = req.getParam("client_id");
+    if (clientId != null && !clientId.equals(identity.clientId())) {
+      StandInHttp.sendJson(ctx, 400, JSON, new JsonObject().put("error", "invalid_request")
+          .put("error_description", "Identity not found"));
+      return;
+    }
+    String audience = resource.endsWith("/.default") ? resource.substring(0, resource.length() - 9) : resource;
+    long lifetime = tokenLifetime.toSeconds();
+    long now = clock.instant().getEpochSecond();
+    JsonObject body = new JsonObject()
+        .put("access_token", mint(managedIdentityTenant, identity, audience, lifetime))
+        .put("client_id", identity.clientId())
+        .put("expires_in", Long.toString(lifetime))
+        .put("expires_on", Long.toString(now + lifetime))
+        .put("ext_expires_in", Long.toString(lifetime))
+        .put("not_before", Long.toString(now))
+        .put("resource", resource)
+        .put("token_type", "Bearer");
+    StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
   private String mint(String tenant, App app, String audience, long lifetimeSeconds) {
+    return signingKey.sign(claims(tenant, app, audience, lifetimeSeconds));
+  }
+
+  private JsonObject claims(String tenant, App app, String audience, long lifetimeSeconds) {
     long now = clock.instant().getEpochSecond();
     JsonObject claims = new JsonObject()
         .put("aud", audience)
@@ -228,10 +345,15 @@ public final class EntraStandIn extends StandInServer {
     if (!app.roles().isEmpty()) {
       claims.put("roles", new JsonArray(app.roles())); // Entra leaves the claim out when none are granted
     }
-    return signingKey.sign(claims);
+    return claims;
   }
 
   private void keys(RoutingContext ctx) {
+    jwksRequests.incrementAndGet();
+    if (jwksDown) {
+      ctx.response().setStatusCode(503).end();
+      return;
+    }
     String tenant = ctx.pathParam("tenant");
     if (!knownTenant(ctx, tenant)) {
       return;
@@ -382,7 +504,10 @@ public final class EntraStandIn extends StandInServer {
     }
 
     String sign(JsonObject claims) {
-      JsonObject header = new JsonObject().put("typ", "JWT").put("alg", "RS256").put("kid", kid);
+      return sign(new JsonObject().put("typ", "JWT").put("alg", "RS256").put("kid", kid), claims);
+    }
+
+    String sign(JsonObject header, JsonObject claims) {
       String signingInput = BASE64URL.encodeToString(bytes(header.encode())) + "."
           + BASE64URL.encodeToString(bytes(claims.encode()));
       try {

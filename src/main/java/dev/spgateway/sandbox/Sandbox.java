@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -26,6 +27,10 @@ public final class Sandbox {
 
   public static final String TENANT = "5a9d0000-5a9d-4000-8000-00000000cafe";
   public static final String DATAVERSE_ENVIRONMENT = "https://contoso.crm.dynamics.com";
+  /** The gateway's own app registration's application ID URI: what callers' tokens are for. */
+  public static final String GATEWAY_AUDIENCE = "api://sp-gateway";
+  /** The app role callers' Entra identities need (config/sandbox.yaml). */
+  public static final String CALLER_ROLE = "Gateway.Call";
   private static final String FINANCE_SECRET_NAME = "finance-client-secret";
 
   private final Gateway gateway;
@@ -37,9 +42,15 @@ public final class Sandbox {
   private final Map<String, String> standIns;
   private final GraphStandIn graph;
   private final DataverseStandIn dataverse;
+  private final ScriptIdentity script;
+
+  /** The sandbox's script identity: an app registration with a client secret (in Azure: a managed identity). */
+  public record ScriptIdentity(String clientId, String secret) {}
 
   private Sandbox(Gateway gateway, LiveConfig live, EntraStandIn entra, KeyVaultStandIn vault, String callerKey,
-      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse) {
+      Path auditFile, Map<String, String> standIns, GraphStandIn graph, DataverseStandIn dataverse,
+      ScriptIdentity script) {
+    this.script = script;
     this.gateway = gateway;
     this.live = live;
     this.entra = entra;
@@ -56,12 +67,18 @@ public final class Sandbox {
    * on the calling thread, so call it from a main thread or a worker, never from an event loop.
    */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir) {
-    return start(vertx, configFile, port, adminPort, workDir, true);
+    return start(vertx, configFile, port, adminPort, workDir, true, java.time.Clock.systemUTC());
   }
 
   /** As above; {@code watch}: re-read the config when its file changes, not only on {@link #reload}. */
   public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
       boolean watch) {
+    return start(vertx, configFile, port, adminPort, workDir, watch, java.time.Clock.systemUTC());
+  }
+
+  /** As above, with the gateway's time (token expiry, key refresh, budgets) read from {@code clock}. */
+  public static Future<Sandbox> start(Vertx vertx, Path configFile, int port, int adminPort, Path workDir,
+      boolean watch, java.time.Clock clock) {
     read(configFile); // a missing template fails here, with a hint, rather than inside the start
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(workDir.resolve("sandbox-vault.pem"), tls.certificatePem());
@@ -71,10 +88,14 @@ public final class Sandbox {
     String vaultReaderId = UUID.randomUUID().toString();
     String vaultReaderSecret = ApiKeys.generate();
     String callerKey = ApiKeys.generate();
+    ScriptIdentity script = new ScriptIdentity(UUID.randomUUID().toString(), ApiKeys.generate());
+    String managedIdentityId = UUID.randomUUID().toString();
 
     EntraStandIn entra = new EntraStandIn(vertx)
         .registerApp(TENANT, financeId, financeSecret, "User.Read.All", "Mail.Send")
-        .registerApp(TENANT, vaultReaderId, vaultReaderSecret);
+        .registerApp(TENANT, vaultReaderId, vaultReaderSecret)
+        .registerApp(TENANT, script.clientId(), script.secret(), CALLER_ROLE)
+        .managedIdentity(TENANT, managedIdentityId, CALLER_ROLE);
     return entra.start().compose(started -> {
       String issuer = entra.issuer(TENANT);
       String jwks = entra.jwksUrl(TENANT);
@@ -97,6 +118,8 @@ public final class Sandbox {
         values.put("SANDBOX_GRAPH_URL", graph.baseUrl());
         values.put("SANDBOX_DATAVERSE_URL", dataverse.baseUrl());
         values.put("SANDBOX_CALLER_KEY_SHA256", ApiKeys.sha256Hex(callerKey));
+        values.put("SANDBOX_SCRIPT_ID", script.clientId());
+        values.put("SANDBOX_MANAGED_IDENTITY_ID", managedIdentityId);
         values.put("SANDBOX_AUDIT_FILE", auditFile.toString());
         // The stand-ins' addresses first, then the environment, so a custom --config can add its own values.
         var environment = new ConfigLoader(name -> values.getOrDefault(name, System.getenv(name)));
@@ -104,10 +127,11 @@ public final class Sandbox {
             "Dataverse", dataverse.baseUrl());
         // Kept on its file like `serve`: re-read on SIGHUP and when the file changes.
         return vertx.executeBlocking(() -> environment.loadFile(configFile)).compose(loaded ->
-            Gateway.start(vertx, loaded.config(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+            Gateway.start(vertx, loaded.config(), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock)
                 .compose(gateway -> vertx.executeBlocking(() ->
                         LiveConfig.start(gateway, configFile, environment, loaded.sha256(), watch))
-                    .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph, dataverse))));
+                    .map(live -> new Sandbox(gateway, live, entra, vault, callerKey, auditFile, standIns, graph,
+                        dataverse, script))));
       });
     });
   }
@@ -116,9 +140,15 @@ public final class Sandbox {
     return gateway;
   }
 
-  /** The Entra ID stand-in: tests register apps in it, or make it fail. */
+  /** The Entra ID stand-in: tokens for the script identity, the managed identity endpoint; tests register apps in
+   * it, or make it fail. */
   public EntraStandIn entra() {
     return entra;
+  }
+
+  /** The app registration whose tokens the caller {@code nightly-report} is known by. */
+  public ScriptIdentity script() {
+    return script;
   }
 
   /** The Key Vault stand-in, for tests that add secrets. */
@@ -136,7 +166,29 @@ public final class Sandbox {
     return dataverse;
   }
 
-  /** The key of the sandbox's one caller, {@code invoice-flow}. */
+  /**
+   * Shell lines a person pastes to call the gateway as a script that holds no secret of its own: get a token
+   * (from the managed identity endpoint, or as an app registration), call through the gateway (200), then a
+   * garbage token (401 with {@code WWW-Authenticate}). Comments start with {@code #}.
+   */
+  public List<String> scriptTokenSequence() {
+    String gateway = "http://127.0.0.1:" + gateway().port();
+    String user = gateway + "/graph/v1.0/users/" + exampleUserId();
+    String accessToken = " | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')";
+    return List.of(
+        "# As a managed identity (in Azure: no secret anywhere; here the stand-in's IMDS-shaped endpoint):",
+        "TOKEN=$(curl -s -H 'Metadata: true' '" + entra.baseUrl() + "/metadata/identity/oauth2/token?api-version=2018-02-01"
+            + "&resource=" + GATEWAY_AUDIENCE + "'" + accessToken,
+        "curl -i -H \"Authorization: Bearer $TOKEN\" " + user,
+        "# As an app registration (client credentials; caller 'nightly-report'):",
+        "TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=" + script.clientId() + " -d client_secret="
+            + script.secret() + " -d scope=" + GATEWAY_AUDIENCE + "/.default " + entra.tokenUrl(TENANT) + accessToken,
+        "curl -i -H \"Authorization: Bearer $TOKEN\" " + user,
+        "# A garbage (or expired) token: 401 with WWW-Authenticate saying why",
+        "curl -i -H 'Authorization: Bearer not-a-token' " + user);
+  }
+
+  /** The key of the sandbox's API-key caller, {@code invoice-flow}. */
   public String callerKey() {
     return callerKey;
   }

@@ -123,6 +123,66 @@ class AuditReaderTest {
     assertThat(seen).hasSize(1000).startsWith("req-3", "req-6").endsWith("req-3000");
   }
 
+  /**
+   * Each rotated file has an index of its request ids, written at rotation: a lookup reads only the files
+   * that may hold the id. Shown with a line added to a file after its index was written: found only once
+   * that file has no index and must be read.
+   */
+  @Test
+  void aRequestIdIsLookedUpOnlyInTheFilesWhoseIndexMayHoldIt(@TempDir Path own) throws Exception {
+    Path file = own.resolve("audit.jsonl");
+    AuditWriter writer = writer(config(file));
+    for (int i = 1; i <= RECORDS; i++) writer.append(record(i));
+    await(writer.close());
+    List<AuditFiles.LogFile> rotated = new AuditFiles(file).rotated();
+    assertThat(rotated).allSatisfy(logFile -> assertThat(AuditIndex.indexPath(logFile.path())).exists());
+    AuditFiles.LogFile oldest = rotated.get(0);
+    AuditIndex index = AuditIndex.of(oldest.path());
+    assertThat(index.mayContain("req-1")).isTrue();
+    assertThat(java.util.stream.IntStream.rangeClosed(1, RECORDS).filter(i -> index.mayContain("req-" + i)))
+        .as("every id in the file, and about 1 %% of the others").hasSizeBetween(lines(oldest.path()),
+            lines(oldest.path()) + RECORDS / 20);
+
+    String stowaway = java.nio.file.Files.readAllLines(file).get(0).replaceFirst("\"requestId\":\"[^\"]*\"",
+        "\"requestId\":\"stowaway\"");
+    java.nio.file.Files.writeString(oldest.path(), stowaway + "\n", java.nio.file.StandardOpenOption.APPEND);
+    AuditReader indexed = new AuditReader(new AuditFiles(file));
+    AuditQuery lookup = query(Map.of("requestId", "stowaway"));
+    assertThat(ids(indexed.page(lookup, true, 10, null))).isEmpty();
+    java.nio.file.Files.delete(AuditIndex.indexPath(oldest.path()));
+    assertThat(ids(indexed.page(lookup, true, 10, null))).containsExactly("stowaway");
+    // Every other id is still found, through the indexes.
+    assertThat(ids(indexed.page(query(Map.of("requestId", "req-" + RECORDS / 2)), true, 10, null)))
+        .containsExactly("req-" + RECORDS / 2);
+  }
+
+  /** The export streams the files' bytes: the same lines, in the same order, as the records a scan finds. */
+  @Test
+  void anExportWritesExactlyTheLinesAScanFinds() throws Exception {
+    for (Map<String, String> filter : List.of(Map.<String, String>of(), Map.of("caller", "invoice-flow"),
+        Map.of("method", "GET", "status", "2xx"), Map.of("from", "2026-11-22T00:00:30Z", "to", "2026-11-22T00:00:31Z"))) {
+      for (boolean newestFirst : new boolean[] {true, false}) {
+        for (int limit : new int[] {0, 1, 250}) {
+          List<String> scanned = new ArrayList<>();
+          reader.scan(query(filter), newestFirst, null, match -> {
+            scanned.add(match.line());
+            return limit == 0 || scanned.size() < limit;
+          });
+          var out = new java.io.ByteArrayOutputStream();
+          reader.export(query(filter), newestFirst, limit, out);
+          assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList())
+              .as("%s newest first %s limit %d", filter, newestFirst, limit).containsExactlyElementsOf(scanned);
+        }
+      }
+    }
+  }
+
+  private static int lines(Path file) throws java.io.IOException {
+    try (var lines = java.nio.file.Files.lines(file)) {
+      return (int) lines.count();
+    }
+  }
+
   private static AuditQuery query(Map<String, String> values) {
     return AuditQuery.parse(values::get);
   }

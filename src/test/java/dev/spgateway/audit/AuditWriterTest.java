@@ -125,6 +125,10 @@ class AuditWriterTest {
     await(writer.close());
     AuditFiles files = new AuditFiles(file);
     assertThat(files.rotated()).hasSize(2);
+    // Each rotated file's request-id index goes with it.
+    try (var entries = Files.list(dir)) {
+      assertThat(entries.filter(path -> path.toString().endsWith(AuditIndex.SUFFIX))).hasSize(2);
+    }
     assertThat(AuditVerifier.verify(files).problem()).isNull(); // the chain starts at the oldest file kept
     assertThat(AuditVerifier.verify(files).firstSeq()).isGreaterThan(1);
 

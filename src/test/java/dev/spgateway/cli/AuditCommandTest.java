@@ -78,15 +78,74 @@ class AuditCommandTest {
     List<String> lines = new ArrayList<>(Files.readAllLines(file));
     lines.set(6, lines.get(6).replace("\"GET\"", "\"DELETE\""));
     Files.write(file, lines);
-    assertThat(run("audit", "verify", "--file", file.toString())).isEqualTo(1);
+    assertThat(run("audit", "verify", "--file", file.toString())).isEqualTo(AuditCommand.BROKEN).isEqualTo(2);
     assertThat(err.toString()).contains("BROKEN: " + file.toAbsolutePath() + ":7: changed: the record's content does "
         + "not match its hash");
   }
 
   @Test
   void aBadFilterIsAUsageErrorSayingWhatToWrite() {
-    assertThat(run("audit", "query", "--file", file.toString(), "--status", "40")).isEqualTo(2);
+    assertThat(run("audit", "query", "--file", file.toString(), "--status", "40")).isEqualTo(Main.USAGE);
     assertThat(err.toString()).contains("status '40' is neither a status (404) nor a class (4xx)");
+    assertThat(run("audit", "query", "--file", file.toString(), "--since", "an hour")).isEqualTo(Main.USAGE);
+    assertThat(err.toString()).contains("--since 'an hour' is not a duration; write 30s, 15m, 1h or 7d");
+    assertThat(run("audit", "query", "--file", file.toString(), "--colour", "blue")).isEqualTo(Main.USAGE);
+    assertThat(err.toString()).contains("Unknown options: '--colour'");
+  }
+
+  /** Records written a moment ago are found by "the last hour" and "from 15 minutes ago"; older ones are not. */
+  @Test
+  void relativeTimesCountBackFromNow() throws Exception {
+    Path recent = dir.resolve("recent/audit.jsonl");
+    Files.createDirectories(recent.getParent());
+    AuditWriter writer = AuditWriter.open(new AuditConfig(recent.toString(), null, null, null, null, null, null, null),
+        Map.of(), new SimpleMeterRegistry());
+    Instant now = Instant.now();
+    for (int minutesAgo : new int[] {180, 50, 10}) {
+      writer.append(new AuditRecord(now.minusSeconds(60L * minutesAgo), "ago-" + minutesAgo, "hr-sync", "api-key",
+          null, "graph", "GET", "/v1.0/users", List.of(), null, null, "denied", "route-denied", null, null, 403, 0, 10,
+          1.5, null, null, null, List.of()));
+    }
+    writer.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    assertThat(run("audit", "query", "--file", recent.toString(), "--since", "1h", "-o", "json")).isZero();
+    assertThat(requestIds()).containsExactly("ago-10", "ago-50");
+    assertThat(run("audit", "query", "--file", recent.toString(), "--from", "-15m", "-o", "json")).isZero();
+    assertThat(requestIds()).containsExactly("ago-10");
+    assertThat(run("audit", "query", "--file", recent.toString(), "--from", "-4h", "--to", "-1h", "-o", "json")).isZero();
+    assertThat(requestIds()).containsExactly("ago-180");
+  }
+
+  /** Reading the log needs its file name only: an unset variable meant for the vault secret does not stop it. */
+  @Test
+  void theConfigIsReadForItsAuditSectionOnly() throws Exception {
+    Path config = Files.writeString(dir.resolve("gateway.yaml"), """
+        keyVault:
+          url: https://contoso-flows.vault.azure.net
+          credential: { tenant: t, clientId: c, secret: "${SP_GATEWAY_TEST_NEVER_SET}" }
+        audit: { file: "%s" }
+        """.formatted(file));
+    assertThat(run("audit", "query", "--config", config.toString(), "--request-id", "req-7", "-o", "json")).isZero();
+    assertThat(requestIds()).containsExactly("req-7");
+    assertThat(run("audit", "verify", "--config", config.toString())).isZero();
+
+    Path broken = Files.writeString(dir.resolve("broken.yaml"), "audit: { file: [ nope ] }\n");
+    assertThat(run("audit", "query", "--config", broken.toString())).isEqualTo(Main.BAD_CONFIG);
+    assertThat(err.toString()).contains("broken.yaml: audit.file: expected a string");
+  }
+
+  @Test
+  void helpShowsExamplesAndDescribesEveryOption() {
+    for (String command : List.of("query", "tail", "verify")) {
+      assertThat(run("audit", command, "--help")).isZero();
+      assertThat(out.toString()).contains("Examples:", "sp-gateway audit " + command + " ");
+    }
+    assertThat(run("audit", "query", "--help")).isZero();
+    assertThat(out.toString()).contains("--since=DURATION", "--from=TIME", "-15m");
+  }
+
+  private List<String> requestIds() {
+    return out.toString().lines().map(line -> new io.vertx.core.json.JsonObject(line).getString("requestId")).toList();
   }
 
   private int run(String... args) {

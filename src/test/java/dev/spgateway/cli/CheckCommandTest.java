@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code sp-gateway check}: what an operator sees, and the exit codes scripts rely on (0 allowed, 2 denied, 1 bad config). */
+/** {@code sp-gateway check}: what an operator sees, and the exit codes scripts rely on (0 allowed, 1 bad config, 2 denied, 64 usage). */
 class CheckCommandTest {
 
   static final String EXAMPLE = "config/gateway.example.yaml";
@@ -19,6 +19,8 @@ class CheckCommandTest {
   final StringWriter err = new StringWriter();
 
   private int run(String... args) {
+    out.getBuffer().setLength(0);
+    err.getBuffer().setLength(0);
     CommandLine commandLine = Main.commandLine();
     commandLine.setOut(new PrintWriter(out, true));
     commandLine.setErr(new PrintWriter(err, true));
@@ -54,7 +56,7 @@ class CheckCommandTest {
   @Test
   void theConfigAloneIsValidatedAndBroadRulesAreWarnedAbout() {
     assertThat(run("check", "--config", EXAMPLE)).isZero();
-    assertThat(out.toString()).contains("OK (2 service principals, 2 upstreams, 2 callers)",
+    assertThat(out.toString()).contains("OK (2 service principals, 2 upstreams, 3 callers)",
         "warning: callers.invoice-flow.routes[0].allow[2]: 'GET /v1.0/drives/{drive}/root:/Invoices/**' reaches everything below");
   }
 
@@ -83,6 +85,45 @@ class CheckCommandTest {
     assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "--body", denied.toString(),
         "POST /graph/v1.0/$batch")).isEqualTo(CheckCommand.DENIED);
     assertThat(out.toString()).contains("DENIED (403 batch-denied)", "'2'");
+  }
+
+  /** One run lists a type error, an unknown value, an unknown key and a broken reference, and exits 1. */
+  @Test
+  void aBrokenFileListsEveryProblemInOneRun(@TempDir Path dir) throws Exception {
+    String example = Files.readString(Path.of(EXAMPLE));
+    String yaml = example.replaceFirst("kind: graph", "kind: grpah")
+        .replaceFirst("perDay: 25000", "perDay: lots")
+        .replaceFirst("as: finance", "as: finanse") + "\ncolours: [ red ]\n";
+    assertThat(yaml).isNotEqualTo(example);
+    Path broken = Files.writeString(dir.resolve("broken.yaml"), yaml);
+    assertThat(run("check", "--config", broken.toString())).isEqualTo(Main.BAD_CONFIG);
+    assertThat(err.toString()).startsWith(broken + ": 4 problems")
+        .contains("upstreams.graph.kind: 'grpah' is not one of: graph, dataverse")
+        .contains("colours: unknown key; expected one of: admin, audit,")
+        .contains(".perDay: 'lots' is not a whole number")
+        .contains("unknown service principal 'finanse'; known: ");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  /** 0 allowed, 2 denied, 1 bad config, 64 a command line that asks the wrong thing: a typo is never a denial. */
+  @Test
+  void eachExitCodeMeansOneThing(@TempDir Path dir) throws Exception {
+    String request = "GET /graph/v1.0/users/alice@contoso.com";
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", request)).isEqualTo(0);
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "DELETE /graph/v1.0/users/alice")).isEqualTo(2);
+    Path missing = dir.resolve("missing.yaml");
+    assertThat(run("check", "--config", missing.toString(), "--as", "invoice-flow", request)).isEqualTo(1);
+    assertThat(err.toString()).contains("file not found");
+
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flwo", request)).isEqualTo(Main.USAGE);
+    assertThat(err.toString()).contains("no caller 'invoice-flwo'", "known: account-sync-script, invoice-flow");
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow")).isEqualTo(Main.USAGE);
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "/graph/v1.0/users")).isEqualTo(Main.USAGE);
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "--body", missing.toString(), request))
+        .isEqualTo(Main.USAGE);
+    assertThat(run("check", "--config", EXAMPLE, "--as", "invoice-flow", "--colour", "blue", request))
+        .isEqualTo(Main.USAGE);
+    assertThat(out.toString()).doesNotContain("DENIED:");
   }
 
   @Test

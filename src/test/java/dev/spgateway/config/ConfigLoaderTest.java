@@ -85,6 +85,53 @@ class ConfigLoaderTest {
         });
   }
 
+  /** Jackson stops at its first binding error; the loader goes on, so one run shows them all. */
+  @Test
+  void everyProblemOfABrokenFileIsReportedInOneRun() {
+    String yaml = VALID
+        .replace("graph:    { url: https://graph.microsoft.com, kind: graph }",
+            "graph:    { url: https://graph.microsoft.com, kind: graph, colour: blue }") // unknown key
+        .replace("kind: dataverse", "kind: sharepoint")                                 // unknown value
+        .replace("timeout: 30s", "timeout: soon")                                       // not a duration
+        .replace("as: finance", "as: finanse")                                           // a check after binding
+        + """
+        listener: { port: eighty }
+        audit: { durability: sometimes, queueSize: [1, 2] }
+        ratelimit: { store: redis, redis: { url: "${REDIS_URL}" } }
+        colours: [ red ]
+        """;
+    assertThatThrownBy(() -> loader.parse("gateway.yaml", yaml))
+        .isInstanceOfSatisfying(ConfigException.class, e -> {
+          assertThat(e.problems()).extracting(ConfigProblem::path).containsExactlyInAnyOrder(
+              "upstreams.graph.colour", "upstreams.crm-prod.kind", "upstreams.crm-prod.timeout",
+              "callers.invoice-flow.routes[0].as", "listener.port", "audit.durability", "audit.queueSize",
+              "ratelimit.redis.url", "colours");
+          assertThat(e.getMessage()).startsWith("gateway.yaml: 9 problems")
+              .contains("upstreams.graph.colour: unknown key; expected one of: connectTimeout,")
+              .contains("upstreams.crm-prod.kind: 'sharepoint' is not one of: graph, dataverse")
+              .contains("upstreams.crm-prod.timeout: 'soon' is not a duration such as 500ms")
+              .contains("listener.port: 'eighty' is not a whole number")
+              .contains("audit.durability: 'sometimes' is not one of: buffered, strict")
+              .contains("audit.queueSize: expected a whole number")
+              .contains("ratelimit.redis.url: environment variable REDIS_URL is not set")
+              .contains("colours: unknown key; expected one of: admin, audit, batch, callers,");
+        });
+  }
+
+  @Test
+  void aSectionIsReadOnItsOwnWithoutTheOthersEnvironment(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("gateway.yaml"), VALID.replace(
+        "https://contoso-flows.vault.azure.net", "\"${UNSET_VAULT}\"") + "audit: { file: \"${AUDIT_DIR:-/var/audit}/a.jsonl\" }\n");
+    dev.spgateway.audit.AuditConfig audit = loader.loadSection(file, "audit", dev.spgateway.audit.AuditConfig.class,
+        (section, problems) -> section.check("audit", problems));
+    assertThat(audit.file()).isEqualTo("/var/audit/a.jsonl");
+    assertThatThrownBy(() -> loader.load(file)).hasMessageContaining("keyVault.url: environment variable UNSET_VAULT");
+
+    Path broken = java.nio.file.Files.writeString(dir.resolve("broken.yaml"), "audit: { file: a.jsonl, colour: blue }\n");
+    assertThatThrownBy(() -> loader.loadSection(broken, "audit", dev.spgateway.audit.AuditConfig.class, (s, p) -> {}))
+        .hasMessageContaining("audit.colour: unknown key");
+  }
+
   @Test
   void missingFieldsAreAllReportedAtOnce() {
     String yaml = """

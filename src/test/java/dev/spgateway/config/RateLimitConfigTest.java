@@ -34,7 +34,10 @@ class RateLimitConfigTest {
           redis: { url: "redis://127.0.0.1:6379" }
           servicePrincipals: { finance: { perDay: 25000 } }
         """);
-    assertThat(config.ratelimit().redis().timeout()).isEqualTo(Duration.ofMillis(50));
+    // A slow reply on a busy host is not an outage: half a second, and three failures in a row.
+    assertThat(config.ratelimit().redis().timeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.ratelimit().redis().failuresBeforeOutage()).isEqualTo(3);
+    assertThat(config.ratelimit().redis().replicas()).isEqualTo(1);
     assertThat(config.ratelimit().redis().onUnavailable()).isEqualTo(RateLimitConfig.Unavailable.local);
     assertThat(config.ratelimit().servicePrincipals().get("finance").perDay()).isEqualTo(25_000);
     CallerLimits limits = config.callers().get("invoice-flow").limits();
@@ -61,7 +64,7 @@ class RateLimitConfigTest {
     assertThatThrownBy(() -> loader.parse("gateway.yaml", yaml)).isInstanceOfSatisfying(ConfigException.class,
         e -> assertThat(e.problems()).extracting(ConfigProblem::toString).contains(
             problem("ratelimit.redis.url", "is not a Redis URL; write redis://HOST:6379 (or rediss:// for TLS)"),
-            problem("ratelimit.redis.timeout", "must be longer than zero; 50ms suits a Redis in the same data centre"),
+            problem("ratelimit.redis.timeout", "must be longer than zero; the default, 500ms, rides out a slow reply on a busy host"),
             problem("ratelimit.servicePrincipals.finanse", "unknown service principal 'finanse'; known: finance"),
             problem("ratelimit.servicePrincipals.finanse.perDay", "give the requests per 24 hours as a whole number "
                 + "of at least 1; Power Platform's figure for service-principal flows is 25000"),

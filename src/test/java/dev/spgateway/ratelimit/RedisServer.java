@@ -16,7 +16,8 @@ import java.util.List;
 
 /**
  * A real redis-server for tests: the Linux x86_64 binary shipped in the {@code embedded-redis} artifact
- * (Redis 6.2), copied out and started as a process on a free loopback port, without persistence. It
+ * (Redis 6.2), copied out and started as a process on a free loopback port, without persistence unless a
+ * test asks for it. It
  * fails loudly when it cannot start, so no Redis test passes without a Redis.
  */
 final class RedisServer implements AutoCloseable {
@@ -25,17 +26,40 @@ final class RedisServer implements AutoCloseable {
 
   private final Path binary;
   private final int port;
+  private final List<String> settings;
   private Process process;
 
-  private RedisServer(Path binary, int port) {
+  private RedisServer(Path binary, int port, List<String> settings) {
     this.binary = binary;
     this.port = port;
+    this.settings = settings;
   }
 
   static RedisServer start() {
-    RedisServer server = new RedisServer(extract(), freePort());
+    return start("--save", "", "--appendonly", "no");
+  }
+
+  /** With other settings than the default's "no persistence", e.g. {@code --appendonly yes --dir /tmp/x}. */
+  static RedisServer start(String... settings) {
+    RedisServer server = new RedisServer(extract(), freePort(), List.of(settings));
     server.restart();
     return server;
+  }
+
+  /**
+   * Sends one command on a connection of its own and returns its reply's first line, e.g.
+   * {@code CLIENT PAUSE 60000 ALL}: once it answers +OK, every other client waits (a slow Redis).
+   */
+  String command(String... words) {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      StringBuilder resp = new StringBuilder("*" + words.length + "\r\n");
+      for (String word : words) resp.append("$").append(word.getBytes(StandardCharsets.UTF_8).length).append("\r\n")
+          .append(word).append("\r\n");
+      socket.getOutputStream().write(resp.toString().getBytes(StandardCharsets.UTF_8));
+      return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   URI url() {
@@ -45,8 +69,10 @@ final class RedisServer implements AutoCloseable {
   /** Starts it again on the same port, after {@link #kill()}; blocks until it accepts connections. */
   void restart() {
     try {
-      process = new ProcessBuilder(binary.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-          "--save", "", "--appendonly", "no").redirectErrorStream(true).start();
+      List<String> command = new ArrayList<>(List.of(binary.toString(), "--port", Integer.toString(port), "--bind",
+          "127.0.0.1"));
+      command.addAll(settings);
+      process = new ProcessBuilder(command).redirectErrorStream(true).start();
       List<String> output = new ArrayList<>();
       BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       for (String line = lines.readLine(); line != null; line = lines.readLine()) {

@@ -1,6 +1,5 @@
 package dev.spgateway.bench;
 
-import dev.spgateway.config.CallerConfig;
 import dev.spgateway.identity.ApiKeyAuthenticator;
 import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.identity.ApiKeys;
@@ -32,7 +31,7 @@ public class ApiKeyBenchmark {
   @Setup
   public void setUp() {
     key = ApiKeys.generate();
-    authenticator = new ApiKeyAuthenticator(Map.of("flow", new CallerConfig(new ApiKeyConfig(ApiKeys.sha256Hex(key)), java.util.List.of())));
+    authenticator = new ApiKeyAuthenticator(Map.of("flow", new ApiKeyConfig(ApiKeys.sha256Hex(key))));
   }
 
   @Benchmark

@@ -1,7 +1,5 @@
 package dev.spgateway.bench;
 
-import dev.spgateway.config.CallerConfig;
-import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.RouteConfig;
 import dev.spgateway.policy.AllowRule;
@@ -54,10 +52,10 @@ public class BatchBenchmark {
         "graph", new UpstreamConfig(URI.create("https://graph.microsoft.com"), UpstreamKind.graph, null, null, null),
         "crm", new UpstreamConfig(URI.create("https://contoso.crm.dynamics.com"), UpstreamKind.dataverse, null, null,
             null));
-    var policy = new PolicyEngine(Map.of("flow", new CallerConfig(new ApiKeyConfig("x"), List.of(
+    var policy = new PolicyEngine(Map.of("flow", List.of(
         route("graph", "GET /v1.0/users/{id}", "POST /v1.0/users/{id}/sendMail"),
         route("crm", "GET /api/data/v9.2/accounts", "POST /api/data/v9.2/accounts",
-            "PATCH /api/data/v9.2/accounts({id:key})")))), upstreams);
+            "PATCH /api/data/v9.2/accounts({id:key})"))), upstreams);
     judge = new BatchJudge(policy, new BatchConfig(BatchConfig.MAX_BODY_BYTES_CEILING), upstreams);
     graph = Buffer.buffer(IntStream.range(0, 20)
         .mapToObj(i -> "{\"id\":\"" + i + "\",\"method\":\"GET\",\"url\":\"/users/" + i + "?$select=id\"}")

@@ -1,7 +1,5 @@
 package dev.spgateway.bench;
 
-import dev.spgateway.config.CallerConfig;
-import dev.spgateway.identity.ApiKeyConfig;
 import dev.spgateway.policy.AllowRule;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyEngine;
@@ -66,7 +64,7 @@ public class PolicyBenchmark {
       config.add(new RouteConfig("crm", "finance", List.of(), Map.of("set" + i, List.of(EntitySetOperation.read,
           EntitySetOperation.update)), null, query, null));
     }
-    policy = new PolicyEngine(Map.of("flow", new CallerConfig(new ApiKeyConfig("0".repeat(64)), config)), Map.of(
+    policy = new PolicyEngine(Map.of("flow", config), Map.of(
         "graph", new UpstreamConfig(URI.create("https://graph.microsoft.com"), UpstreamKind.graph, null, null, null),
         "crm", new UpstreamConfig(URI.create("https://contoso.crm.dynamics.com"), UpstreamKind.dataverse, null, null, null)));
     graphAllowed = new PolicyRequest("GET", "graph",
