@@ -3,6 +3,8 @@ package dev.spgateway.cli;
 import dev.spgateway.config.ConfigException;
 import dev.spgateway.config.ConfigLoader;
 import dev.spgateway.config.GatewayConfig;
+import dev.spgateway.gateway.Rejection;
+import dev.spgateway.gateway.RequestJudge;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.PolicyEngine;
 import dev.spgateway.policy.PolicyRequest;
@@ -12,7 +14,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -76,32 +77,43 @@ final class CheckCommand implements Callable<Integer> {
           + String.join(", ", new TreeSet<>(loaded.callers().keySet())));
     }
     String[] parts = request.trim().split("\\s+", 2);
-    String target = parts.length == 2 ? parts[1] : "";
-    int slash = target.indexOf('/', 1);
-    if (!target.startsWith("/") || slash < 0) {
+    if (parts.length != 2) {
       return usage("write the request as \"METHOD /upstream/path?query\", e.g. \"GET /graph/v1.0/users/{id}\"");
     }
-    String method = parts[0].toUpperCase(Locale.ROOT);
-    String upstream = target.substring(1, slash);
-    String upstreamTarget = target.substring(slash);
+    // The method as written, like serve takes it from the request line: "get" is not "GET" there either.
+    String method = parts[0];
+    RequestJudge.Target target;
+    try {
+      target = RequestJudge.target(parts[1]);
+    } catch (Rejection rejection) {
+      // What serve would answer to this target (400 not origin-form, 404 no upstream path).
+      out.printf("DENIED (%d %s): %s%n", rejection.status(), rejection.type(), rejection.detail());
+      return DENIED;
+    }
+    String upstream = target.upstream();
+    String upstreamTarget = target.rest();
     Buffer content;
     try {
       content = body == null ? null : Buffer.buffer(Files.readAllBytes(body));
     } catch (IOException e) {
       return usage("cannot read the body file '" + body + "': " + e.getMessage());
     }
-    BatchJudge batches = new BatchJudge(policy, loaded.batch(), loaded.upstreams());
-    if (batches.isBatch(upstream, upstreamTarget)) return judgeBatch(out, batches, method, upstream, upstreamTarget, content);
+    RequestJudge judge = new RequestJudge(policy, new BatchJudge(policy, loaded.batch(), loaded.upstreams()));
+    if (judge.isBatch(target)) return judgeBatch(out, judge, method, target, content);
+    String type = content == null ? null : contentType;
+    long length = content == null ? 0 : content.length();
+    Decision decision = judge.decide(caller, method, target, type, length);
+    // The notes only explain; the decision above is serve's.
     PolicyEngine.Explanation explanation = policy.explain(caller, new PolicyRequest(method, upstream, upstreamTarget,
-        content == null ? null : contentType, content == null ? 0 : content.length()));
-    if (explanation.decision() instanceof Decision.Allow allow) {
+        type, length));
+    if (decision instanceof Decision.Allow allow) {
       out.printf("ALLOWED by %s%n", allow.ruleId());
       explanation.rules().forEach(rule -> out.printf("  rule: %s%n", rule.rule()));
       out.printf("  forwarded to '%s' as %s %s, acting as service principal '%s'%n", allow.upstream(),
           method, allow.target(), allow.servicePrincipal());
       return 0;
     }
-    Decision.Deny deny = (Decision.Deny) explanation.decision();
+    Decision.Deny deny = (Decision.Deny) decision;
     out.printf("DENIED (%d %s): %s%n", deny.refusal().status(), deny.refusal().problemType(), deny.reason());
     if (!explanation.rules().isEmpty()) out.println("nearest rules:");
     explanation.rules().forEach(rule -> out.printf("  %s  %s%n      %s%n", rule.id(), rule.rule(), rule.note()));
@@ -115,15 +127,15 @@ final class CheckCommand implements Callable<Integer> {
   }
 
   /** A batch is judged as the gateway judges it: every sub-request, and refused as a whole if one is. */
-  private int judgeBatch(PrintWriter out, BatchJudge batches, String method, String upstream, String target,
+  private int judgeBatch(PrintWriter out, RequestJudge judge, String method, RequestJudge.Target target,
       Buffer content) {
     if (content == null) {
       out.println("DENIED: a $batch is judged by its sub-requests; give the batch body with --body FILE "
           + "(and --content-type 'multipart/mixed; boundary=...' for Dataverse)");
       return DENIED;
     }
-    Decision.Deny early = batches.beforeBody(upstream, method, target, contentType, content.length());
-    Decision decision = early != null ? early : batches.judge(caller, upstream, method, target, contentType, content);
+    Decision.Deny early = judge.beforeBody(method, target, contentType, content.length());
+    Decision decision = early != null ? early : judge.judgeBatch(caller, method, target, contentType, content);
     if (decision instanceof Decision.Allow allow) {
       out.printf("ALLOWED: all %d sub-requests, acting as service principal '%s'%n", allow.requests(),
           allow.servicePrincipal());

@@ -113,8 +113,8 @@ final class ConfigValidator {
       problems.add(entraPath, "Entra ID tokens are not accepted: add identity: { entra: { tenants: [TENANT-ID],"
           + " audiences: [api://sp-gateway, GATEWAY-CLIENT-ID] } }");
     }
-    String id = caller.entra().objectId() != null ? "objectId " + caller.entra().objectId().toLowerCase()
-        : caller.entra().appId() != null ? "appId " + caller.entra().appId().toLowerCase() : null;
+    String id = caller.entra().objectId() != null ? "objectId " + caller.entra().objectId().toLowerCase(java.util.Locale.ROOT)
+        : caller.entra().appId() != null ? "appId " + caller.entra().appId().toLowerCase(java.util.Locale.ROOT) : null;
     if (id == null) return;
     String other = ownerOfEntraId.putIfAbsent(id, name);
     if (other != null) {

@@ -141,9 +141,9 @@ public final class TokenService implements TokenSource {
         ? Future.succeededFuture(entry.join())
         : Future.fromCompletionStage(entry, context);
     return ready.transform(loaded -> {
-      if (loaded.failed()) {
+      if (loaded.failed() || loaded.result().failure != null) {
         cache.asMap().remove(key, entry);
-        return Future.failedFuture(loaded.cause());
+        return Future.failedFuture(loaded.failed() ? loaded.cause() : loaded.result().failure);
       }
       Entry current = loaded.result();
       if (!clock.instant().isBefore(current.usableUntil)) {
@@ -162,7 +162,8 @@ public final class TokenService implements TokenSource {
    */
   public void evict(String servicePrincipal, String scope, AccessToken rejected) {
     cache.asMap().computeIfPresent(new Key(servicePrincipal, scope), (key, entry) ->
-        entry.isDone() && !entry.isCompletedExceptionally() && entry.join().token.value().equals(rejected.value())
+        entry.isDone() && !entry.isCompletedExceptionally() && entry.join().token != null
+            && entry.join().token.value().equals(rejected.value())
             ? null
             : entry);
   }
@@ -172,8 +173,14 @@ public final class TokenService implements TokenSource {
     return refreshes.getOrDefault(new Key(servicePrincipal, scope), Future.succeededFuture());
   }
 
+  /**
+   * A failed fetch completes the load normally, with an entry holding the failure (already unusable, removed by
+   * {@link #token}): Caffeine logs every exceptionally completed load with its stack trace, and an expected
+   * failure gets one line (the fetch's own).
+   */
   private CompletableFuture<Entry> load(Key key) {
-    return fetch(key).map(this::entryFor).toCompletionStage().toCompletableFuture();
+    return fetch(key).map(this::entryFor).otherwise(failure -> new Entry(failure, clock.instant()))
+        .toCompletionStage().toCompletableFuture();
   }
 
   private void refreshIfDue(Key key, CompletableFuture<Entry> cached, Entry current) {
@@ -259,11 +266,21 @@ public final class TokenService implements TokenSource {
     final Instant usableUntil;
     /** When the next refresh may start; {@link Instant#MAX} while one is in flight. */
     final AtomicReference<Instant> nextRefresh;
+    /** Why the fetch failed; then there is no token. */
+    final Throwable failure;
 
     Entry(AccessToken token, Instant usableUntil, Instant refreshAt) {
       this.token = token;
       this.usableUntil = usableUntil;
       this.nextRefresh = new AtomicReference<>(refreshAt);
+      this.failure = null;
+    }
+
+    Entry(Throwable failure, Instant now) {
+      this.token = null;
+      this.usableUntil = now;
+      this.nextRefresh = new AtomicReference<>(Instant.MAX);
+      this.failure = failure;
     }
   }
 

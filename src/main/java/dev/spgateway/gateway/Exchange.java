@@ -24,6 +24,7 @@ public final class Exchange {
   /** The upstream's name as the caller wrote it, and the path and query after it, as received. */
   String upstreamName;
   String upstreamTarget;
+  RequestJudge.Target target;
 
   Caller caller;
   /** The ids of a genuine Entra ID token, also when it was refused (unknown caller, missing role): for the audit. */
@@ -49,6 +50,8 @@ public final class Exchange {
   long upstreamNanos = -1;
   String upstreamRequestId;
   boolean retriedAfter401;
+  /** Whether the caller was told {@code 100 Continue}. */
+  boolean continueSent;
   boolean recorded;
   /** Counted among the requests a graceful stop waits for, until recorded. */
   boolean underWay;

@@ -16,11 +16,13 @@ final class Failures {
 
   static Rejection asRejection(Throwable failure) {
     if (failure instanceof TokenException token) {
-      // The message names the service principal, client id, Entra's error code and trace id: what an
-      // operator needs to fix it, and never the secret.
+      // The message names the service principal, client id, Entra's error code and trace id: what an operator
+      // needs to fix it (logged once by the token service, and in the audit record), and nothing a caller needs.
       return token.retryable()
-          ? new Rejection(503, "token-endpoint-unavailable", token.getMessage(), TOKEN_RETRY_AFTER_SECONDS)
-          : new Rejection(502, "token-request-failed", token.getMessage());
+          ? Rejection.toldLess(503, "token-endpoint-unavailable", "Entra ID is not answering the gateway's token requests"
+              + " right now; try again shortly", TOKEN_RETRY_AFTER_SECONDS, token.getMessage())
+          : Rejection.toldLess(502, "token-request-failed", "the gateway could not get a token to act for you; its"
+              + " operators can see why in the audit record of this request id", null, token.getMessage());
     }
     LOG.error("Request failed unexpectedly: {}", failure.toString());
     return new Rejection(500, "internal", "the gateway failed unexpectedly; quote the request id to its operators");

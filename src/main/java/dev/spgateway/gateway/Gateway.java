@@ -15,6 +15,8 @@ import dev.spgateway.credential.SecretStore;
 import dev.spgateway.credential.ServicePrincipalConfig;
 import dev.spgateway.credential.TokenClient;
 import dev.spgateway.credential.TokenService;
+import dev.spgateway.listener.ConnectionGuard;
+import dev.spgateway.listener.Listeners;
 import dev.spgateway.identity.EntraSigningKeys;
 import dev.spgateway.listener.Listeners;
 import dev.spgateway.proxy.Forwarder;
@@ -172,8 +174,11 @@ public final class Gateway {
               Parts parts = new Parts(current, tokenClient, trust, registry, tokens, resources.entraKeys(), config,
                   secrets, secretNames);
               Pipeline pipeline = new Pipeline(current::get, limiter, tokens, forwarder, resources.audit(), registry);
-              // Every copy of the listener shares the one pipeline: its state is safe across event loops.
-              return Listeners.deploy(vertx, config.listener(), () -> pipeline)
+              ConnectionGuard guard = new ConnectionGuard(vertx, config.listener(),
+                  new ListenerRefusals(resources.audit()));
+              pipeline.watchBodiesWith(guard);
+              // Every copy of the listener shares the one pipeline and guard: their state is safe across event loops.
+              return Listeners.deploy(vertx, config.listener(), guard, () -> pipeline)
                   .map(listener -> new Listening(pipeline, listener, parts));
             })
             .map(listening -> {

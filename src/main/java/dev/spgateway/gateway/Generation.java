@@ -25,7 +25,8 @@ record Generation(
     BatchJudge batches,
     Upstreams upstreams,
     Budgets budgets,
-    AuditApi.Readers auditReaders) {
+    AuditApi.Readers auditReaders,
+    RequestJudge judge) {
 
   /**
    * Builds every part from its slice of {@code config}: compiles the routes, so run it off the event loop.
@@ -33,14 +34,16 @@ record Generation(
    */
   static Generation of(GatewayConfig config, EntraSigningKeys entraKeys) {
     RoutePolicy policy = new PolicyEngine(config.routes(), config.upstreams());
+    BatchJudge batches = new BatchJudge(policy, config.batch(), config.upstreams());
     return new Generation(
         new ApiKeyAuthenticator(config.apiKeys()),
         entraKeys == null ? null : new EntraAuthenticator(entraKeys, config.entra().authority(),
             config.identity().entra(), config.entraCallers(), entraKeys.clock()),
         policy,
-        new BatchJudge(policy, config.batch(), config.upstreams()),
+        batches,
         new Upstreams(config.upstreams()),
         RateLimiter.budgets(config.callerLimits(), config.ratelimit().servicePrincipals()),
-        new AuditApi.Readers(config.audit().readers()));
+        new AuditApi.Readers(config.audit().readers()),
+        new RequestJudge(policy, batches));
   }
 }

@@ -6,11 +6,11 @@ import dev.spgateway.audit.EndAfter;
 import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeys;
+import dev.spgateway.listener.ConnectionGuard;
 import dev.spgateway.identity.Caller;
 import dev.spgateway.identity.EntraAuthenticator;
 import dev.spgateway.identity.TokenRefusal;
 import dev.spgateway.policy.Decision;
-import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.UnjudgedHeaders;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.policy.batch.BoundedBody;
@@ -75,6 +75,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   /** Requests admitted and not yet recorded: a graceful stop waits for them. */
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
+  /** Cuts off a body that stops coming once it is read (listener.bodyTimeout); none until the listener sets it. */
+  private ConnectionGuard bodies;
 
   Pipeline(Supplier<Generation> generation, RateLimiter limiter, TokenSource tokens, Forwarder forwarder,
       AuditLog audit, MeterRegistry registry) {
@@ -119,6 +121,9 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           return authorize(exchange);
         })
         .compose(allowed -> limit(exchange))
+        .andThen(admitted -> {
+          if (admitted.succeeded()) wantBody(exchange);
+        })
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId, exchange.body))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
@@ -128,6 +133,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           // A caller that hung up is not the gateway failing: the close handler records it.
           if (!response.closed()) reject(exchange, asRejection(failure));
         });
+  }
+
+  /** The listener's guard, which cuts off a request body that stops coming once the pipeline reads it. */
+  public void watchBodiesWith(ConnectionGuard guard) {
+    this.bodies = guard;
   }
 
   /**
@@ -154,6 +164,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * has to be fetched.
    */
   private Future<Void> identify(Exchange exchange) {
+    UnjudgedHeaders.Refusal repeated = UnjudgedHeaders.repeated(exchange.request.headers());
+    if (repeated != null) throw new Rejection(400, repeated.problemType(), repeated.reason());
     MultiMap headers = exchange.request.headers();
     EntraAuthenticator entra = exchange.config.entra(); // null when no identity.entra
     String key = headers.get(ApiKeys.HEADER);
@@ -232,28 +244,19 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /** Which upstream? The public URL shape is {@code /{upstream}/{path}?{query}}; the policy judges the rest. */
   private void readTarget(Exchange exchange) {
-    String uri = exchange.request.uri();
-    if (!uri.startsWith("/")) throw new Rejection(400, "bad-target", "send an origin-form target: /{upstream}/{path}");
-    int slash = uri.indexOf('/', 1);
-    if (slash < 0) throw new Rejection(404, "no-upstream-path", "name an upstream and a path: /{upstream}/{path}");
-    exchange.upstreamName = uri.substring(1, slash);
-    exchange.upstreamTarget = uri.substring(slash);
+    RequestJudge.Target target = RequestJudge.target(exchange.request.uri());
+    exchange.target = target;
+    exchange.upstreamName = target.upstream();
+    exchange.upstreamTarget = target.rest();
   }
 
   /** May this caller do this, and as which service principal? A {@code $batch} is judged sub-request by sub-request. */
   private Future<Void> authorize(Exchange exchange) {
     HttpServerRequest request = exchange.request;
-    for (String header : UnjudgedHeaders.NAMES) {
-      if (!request.headers().contains(header)) continue;
-      UnjudgedHeaders.Refusal refusal = UnjudgedHeaders.refusal(header);
-      return Future.failedFuture(new Rejection(400, refusal.problemType(), refusal.reason()));
-    }
-    if (exchange.config.batches().isBatch(exchange.upstreamName, exchange.upstreamTarget)) {
-      return authorizeBatch(exchange);
-    }
-    Decision decision = exchange.config.policy().decide(exchange.caller.name(), new PolicyRequest(request.method().name(),
-        exchange.upstreamName, exchange.upstreamTarget, request.getHeader(HttpHeaders.CONTENT_TYPE),
-        Forwarder.declaredBodyLength(request)));
+    RequestJudge judge = exchange.config.judge();
+    if (judge.isBatch(exchange.target)) return authorizeBatch(exchange);
+    Decision decision = judge.decide(exchange.caller.name(), request.method().name(), exchange.target,
+        request.getHeader(HttpHeaders.CONTENT_TYPE), Forwarder.declaredBodyLength(request));
     return settle(exchange, decision);
   }
 
@@ -264,32 +267,62 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   private Future<Void> authorizeBatch(Exchange exchange) {
     HttpServerRequest request = exchange.request;
-    BatchJudge batches = exchange.config.batches();
+    RequestJudge judge = exchange.config.judge();
     Context eventLoop = Vertx.currentContext();
     String caller = exchange.caller.name();
-    String upstream = exchange.upstreamName;
-    String target = exchange.upstreamTarget;
+    RequestJudge.Target target = exchange.target;
     String method = request.method().name();
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-    Decision.Deny refused = batches.beforeBody(upstream, method, target, contentType,
-        Forwarder.declaredBodyLength(request));
+    Decision.Deny refused = judge.beforeBody(method, target, contentType, Forwarder.declaredBodyLength(request));
     if (refused != null) return settle(exchange, refused);
-    return BoundedBody.read(request, batches.maxBodyBytes()).compose(
+    wantBody(exchange);
+    return BoundedBody.read(request, judge.maxBodyBytes()).compose(
         body -> {
           exchange.body = body;
-          return eventLoop.executeBlocking(() -> batches.judge(caller, upstream, method, target, contentType, body), false)
-              .compose(decision -> settle(exchange, decision));
+          return eventLoop.executeBlocking(() -> judge.judgeBatch(caller, method, target, contentType, body), false)
+              .compose(decision -> settle(exchange, decision))
+              .andThen(allowed -> {
+                if (allowed.succeeded()) {
+                  exchange.proxyRequest.headers().set(HttpHeaders.CONTENT_TYPE, BatchJudge.forwardedContentType(contentType));
+                }
+              });
         },
         failure -> failure instanceof BoundedBody.TooLarge
-            ? settle(exchange, batches.tooLarge())
+            ? settle(exchange, judge.tooLarge())
             : Future.failedFuture(failure));
   }
 
-  /** Records an Allow on the exchange, or fails with the Deny's rejection. */
+  /**
+   * The pipeline is about to read the body: from now on it must keep coming ({@link ConnectionGuard#watchBody}).
+   * A caller that sent {@code Expect: 100-continue} waits for a {@code 100 Continue} before it sends its body: it
+   * is told to go on only once what can be judged without the body allowed it, so a refused request costs no body.
+   * The {@code Expect} header itself is never forwarded (hop-by-hop).
+   */
+  private void wantBody(Exchange exchange) {
+    if (bodies != null && Forwarder.declaredBodyLength(exchange.request) != 0) {
+      bodies.watchBody(exchange.request, reason -> reject(exchange, new Rejection(408, "body-timeout", reason)));
+    }
+    if (exchange.continueSent || !expectsContinue(exchange.request)) return;
+    exchange.continueSent = true;
+    exchange.request.response().writeContinue();
+  }
+
+  private static boolean expectsContinue(HttpServerRequest request) {
+    String expect = request.getHeader(HttpHeaders.EXPECT);
+    return expect != null && expect.equalsIgnoreCase("100-continue");
+  }
+
+  /**
+   * Records an Allow on the exchange, or fails with the Deny's rejection; a header that would change what was judged
+   * ({@link UnjudgedHeaders}) is refused unless the deciding rule lets it through.
+   */
   private Future<Void> settle(Exchange exchange, Decision decision) {
     if (decision instanceof Decision.Deny deny) {
       return Future.failedFuture(new Rejection(deny.refusal().status(), deny.refusal().problemType(), deny.reason()));
     }
+    UnjudgedHeaders.Refusal unjudged = UnjudgedHeaders.notAllowed(exchange.request.headers(),
+        ((Decision.Allow) decision).allowedHeaders());
+    if (unjudged != null) return Future.failedFuture(new Rejection(400, unjudged.problemType(), unjudged.reason()));
     exchange.allow = (Decision.Allow) decision;
     exchange.queryOptions = exchange.allow.queryOptions();
     exchange.upstream = exchange.config.upstreams().get(exchange.allow.upstream());
@@ -394,6 +427,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .put("status", rejection.status())
         .put("detail", rejection.detail())
         .put("requestId", exchange.requestId);
+    // Refused before its 100 Continue: the body may never come, so the connection cannot carry another request.
+    if (!exchange.continueSent && expectsContinue(exchange.request)
+        && exchange.request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+      response.putHeader(HttpHeaders.CONNECTION, "close");
+    }
     response.setStatusCode(rejection.status())
         .putHeader(Forwarder.REQUEST_ID_HEADER, exchange.requestId)
         .putHeader("content-type", "application/problem+json");
@@ -438,7 +476,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     Rejection rejection = exchange.rejection;
     String outcome = rejection != null ? (rejection.status() < 500 ? "denied" : "failed")
         : completed ? "forwarded" : "failed";
-    String reason = rejection != null ? rejection.detail()
+    String reason = rejection != null ? rejection.operatorDetail()
         : completed ? null : "the connection closed before the response was complete";
     String caller = exchange.caller == null ? null : exchange.caller.name();
     Decision.Allow allow = exchange.allow;
@@ -454,7 +492,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         exchange.upstreamName,
         exchange.request.method().name(),
         allow != null ? path(allow.target())
-            : exchange.upstreamTarget != null ? path(exchange.upstreamTarget) : exchange.request.path(),
+            : printable(exchange.upstreamTarget != null ? path(exchange.upstreamTarget) : exchange.request.path()),
         exchange.queryOptions,
         allow == null ? null : query(allow.target()),
         allow == null ? null : allow.ruleId(),
@@ -477,6 +515,31 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private static String path(String target) {
     int question = target.indexOf('?');
     return question < 0 ? target : target.substring(0, question);
+  }
+
+  /**
+   * A refused target as received, written so the record is exact and valid UTF-8: each raw byte that is not
+   * printable ASCII (Vert.x hands them over one char a byte) is percent-encoded.
+   */
+  static String printable(String raw) {
+    if (raw == null) return null;
+    StringBuilder out = null;
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      boolean plain = c > 0x20 && c < 0x7f;
+      if (plain && out == null) continue;
+      if (out == null) out = new StringBuilder(raw.length() + 8).append(raw, 0, i);
+      if (plain) {
+        out.append(c);
+      } else {
+        for (byte b : String.valueOf(c).getBytes(c <= 0xff ? java.nio.charset.StandardCharsets.ISO_8859_1
+            : java.nio.charset.StandardCharsets.UTF_8)) {
+          out.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
+              .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+        }
+      }
+    }
+    return out == null ? raw : out.toString();
   }
 
   private static String query(String target) {

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -86,8 +87,8 @@ public final class EntraAuthenticator {
     Map<String, Entry> byApp = new HashMap<>();
     callers.forEach((name, entra) -> {
       Entry entry = new Entry(name, entra.appId(), entra.roles());
-      if (entra.objectId() != null) byObject.put(entra.objectId().toLowerCase(), entry);
-      else byApp.put(entra.appId().toLowerCase(), entry);
+      if (entra.objectId() != null) byObject.put(entra.objectId().toLowerCase(Locale.ROOT), entry);
+      else byApp.put(entra.appId().toLowerCase(Locale.ROOT), entry);
     });
     this.byObjectId = Map.copyOf(byObject);
     this.byAppId = Map.copyOf(byApp);
@@ -134,6 +135,10 @@ public final class EntraAuthenticator {
    * with a {@link TokenRefusal}. Completes on the calling context.
    */
   public Future<Caller> authenticate(String authorization) {
+    if (authorization.length() > SCHEME.length() + MAX_TOKEN_CHARS) { // before hashing it
+      return Future.failedFuture(malformed("the token is longer than " + MAX_TOKEN_CHARS
+          + " characters; Entra ID access tokens are a few KB"));
+    }
     ByteBuffer hash = ByteBuffer.wrap(ApiKeys.sha256(authorization));
     Validated known = validated.getIfPresent(hash);
     if (known != null && known.retirements() == keys.retirements()) return Future.succeededFuture(known.caller());
@@ -157,9 +162,6 @@ public final class EntraAuthenticator {
 
   /** RFC 6750: {@code Bearer} (any case), one space, a b64token; nothing before, between or after. */
   private static String token(String authorization) {
-    if (authorization.length() > SCHEME.length() + MAX_TOKEN_CHARS) {
-      throw malformed("the token is longer than " + MAX_TOKEN_CHARS + " characters; Entra ID access tokens are a few KB");
-    }
     if (!authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
       throw malformed("the Authorization header must be `Bearer <access token>`");
     }
@@ -291,9 +293,9 @@ public final class EntraAuthenticator {
   private Caller remember(ByteBuffer hash, JsonObject claims, int retirementsSeen) {
     String appId = claims.getValue("azp") instanceof String azp ? azp : claims.getString("appid");
     String objectId = claims.getValue("oid") instanceof String oid ? oid : null;
-    Entry entry = objectId == null ? null : byObjectId.get(objectId.toLowerCase());
+    Entry entry = objectId == null ? null : byObjectId.get(objectId.toLowerCase(Locale.ROOT));
     if (entry != null && entry.appId() != null && !entry.appId().equalsIgnoreCase(appId)) entry = null;
-    if (entry == null) entry = byAppId.get(appId.toLowerCase());
+    if (entry == null) entry = byAppId.get(appId.toLowerCase(Locale.ROOT));
     if (entry == null) {
       throw new TokenRefusal(401, "unknown-caller", TokenRefusal.INVALID_TOKEN, "the token is valid, but no caller"
           + " is configured for app id " + printable(appId) + (objectId == null ? "" : " / object id " + printable(objectId))

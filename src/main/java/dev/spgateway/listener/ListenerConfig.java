@@ -2,15 +2,28 @@ package dev.spgateway.listener;
 
 import dev.spgateway.check.Checks;
 import dev.spgateway.check.Problems;
+import java.time.Duration;
 
 /**
- * Where and how the gateway listens for callers.
+ * Where and how the gateway listens for callers. A missing field takes its default.
  *
+ * @param h2c whether HTTP/2 over clear text (prior knowledge, or {@code Upgrade: h2c}) is accepted. Off by default:
+ *     callers (flows, scripts) speak HTTP/1.1, and a front end that passes {@code Upgrade: h2c} through would
+ *     hand the caller a tunnel past its own rules ("h2c smuggling"). Turn it on only when the gateway's own front
+ *     end (an ingress speaking HTTP/2 to its backends) needs it.
+ * @param requestHeaderTimeout a new connection must have sent a complete request head within this (10 s); a slow
+ *     sender ("slowloris") is cut off
+ * @param idleTimeout a connection with no request under way is closed after this (60 s): between the requests of a
+ *     kept-alive connection, the next head must be complete within it
+ * @param bodyTimeout once the gateway reads a request's body, a body that brings no new byte for this long (30 s)
+ *     is answered 408 and its connection closed
+ * @param maxConnections open connections beyond this many (1,000) are answered 503 too-many-connections and closed
  * @param eventLoops how many event loops serve callers: the listener is deployed once per loop, all sharing the
  *     port, and each request stays on the loop that accepted its connection. Default: the processors this process
  *     may use (so one under {@code taskset -c 0}, every core otherwise).
  */
-public record ListenerConfig(String host, Integer port, Integer eventLoops) {
+public record ListenerConfig(String host, Integer port, Boolean h2c, Duration requestHeaderTimeout,
+    Duration idleTimeout, Duration bodyTimeout, Integer maxConnections, Integer eventLoops) {
 
   /** More loops than this is a typo, not a machine. */
   static final int MAX_EVENT_LOOPS = 256;
@@ -18,15 +31,24 @@ public record ListenerConfig(String host, Integer port, Integer eventLoops) {
   public ListenerConfig {
     if (host == null) host = "0.0.0.0";
     if (port == null) port = 8080;
+    if (h2c == null) h2c = false;
+    if (requestHeaderTimeout == null) requestHeaderTimeout = Duration.ofSeconds(10);
+    if (idleTimeout == null) idleTimeout = Duration.ofSeconds(60);
+    if (bodyTimeout == null) bodyTimeout = Duration.ofSeconds(30);
+    if (maxConnections == null) maxConnections = 1000;
     if (eventLoops == null) eventLoops = Runtime.getRuntime().availableProcessors();
   }
 
   public static ListenerConfig defaults() {
-    return new ListenerConfig(null, null, null);
+    return new ListenerConfig(null, null, null, null, null, null, null, null);
   }
 
   public void check(String path, Problems problems) {
     Checks.port(Problems.field(path, "port"), port, problems);
+    Checks.positive(Problems.field(path, "requestHeaderTimeout"), requestHeaderTimeout, "e.g. 10s", problems);
+    Checks.positive(Problems.field(path, "idleTimeout"), idleTimeout, "e.g. 60s", problems);
+    Checks.positive(Problems.field(path, "bodyTimeout"), bodyTimeout, "e.g. 30s", problems);
+    if (maxConnections < 1) problems.add(Problems.field(path, "maxConnections"), "must be 1 or more; e.g. 1000");
     if (eventLoops < 1 || eventLoops > MAX_EVENT_LOOPS) {
       problems.add(Problems.field(path, "eventLoops"), eventLoops + " event loops: use 1-" + MAX_EVENT_LOOPS
           + ", usually the number of cores (leave it out to use every core this process may use)");

@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * Builds the callers' listener from its {@link ListenerConfig}: the one place its server options are chosen, so
- * each copy of the listener (one per event loop) is the same.
+ * Builds the callers' listener from its {@link ListenerConfig}: the one place its server options and guards are
+ * chosen, so each copy of the listener (one per event loop) is the same. Copies share one {@link ConnectionGuard},
+ * so the connection cap counts them all.
  */
 public final class Listeners {
 
@@ -27,12 +28,20 @@ public final class Listeners {
 
   /** The server options for {@code config}. */
   public static HttpServerOptions options(ListenerConfig config) {
-    return new HttpServerOptions().setCompressionSupported(false);
+    return new HttpServerOptions()
+        .setCompressionSupported(false)
+        .setHttp2ClearTextEnabled(config.h2c())
+        // Vert.x answers Expect: 100-continue only when the pipeline has judged the request.
+        .setHandle100ContinueAutomatically(false);
   }
 
-  /** A listener for {@code config} whose requests go to {@code handler}; not yet listening. */
-  public static HttpServer create(Vertx vertx, ListenerConfig config, Handler<HttpServerRequest> handler) {
-    return vertx.createHttpServer(options(config)).requestHandler(handler);
+  /** A listener for {@code config} whose requests go to {@code handler}, guarded by {@code guard}; not yet listening. */
+  public static HttpServer create(Vertx vertx, ListenerConfig config, ConnectionGuard guard,
+      Handler<HttpServerRequest> handler) {
+    return vertx.createHttpServer(options(config))
+        .connectionHandler(guard::connected)
+        .invalidRequestHandler(guard::invalid)
+        .requestHandler(request -> guard.request(request, handler));
   }
 
   /**
@@ -40,14 +49,14 @@ public final class Listeners {
    * loop and hands each accepted connection to the next copy in turn, and a connection's requests stay on its
    * loop. {@code handlers} is asked once per copy, on that copy's loop, so what it builds belongs to the loop.
    */
-  public static Future<Listener> deploy(Vertx vertx, ListenerConfig config,
+  public static Future<Listener> deploy(Vertx vertx, ListenerConfig config, ConnectionGuard guard,
       Supplier<Handler<HttpServerRequest>> handlers) {
     int port = config.port() == 0 ? -RANDOM_PORT_GROUPS.incrementAndGet() : config.port();
     AtomicInteger actualPort = new AtomicInteger();
     Supplier<VerticleBase> copy = () -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        return create(vertx, config, handlers.get()).listen(port, config.host())
+        return create(vertx, config, guard, handlers.get()).listen(port, config.host())
             .onSuccess(server -> actualPort.compareAndSet(0, server.actualPort()));
       }
     };

@@ -9,14 +9,18 @@ import com.fasterxml.jackson.annotation.JsonCreator;
  * @param rule methods (comma-separated) and a path template
  * @param query the query options it allows; the route's when absent
  * @param body the bodies it accepts; the route's when absent
+ * @param headers headers of {@link UnjudgedHeaders#NAMES} this rule lets through (e.g.
+ *     {@code MSCRM.BypassCustomPluginExecution} for an import that must skip plug-ins); none when absent
  */
-public record AllowRule(String rule, QueryRules query, BodyRules body) {
+public record AllowRule(String rule, QueryRules query, BodyRules body, java.util.List<String> headers) {
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
-  public AllowRule {}
+  public AllowRule {
+    headers = headers == null ? java.util.List.of() : java.util.List.copyOf(headers);
+  }
 
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public static AllowRule of(String rule) {
-    return new AllowRule(rule, null, null);
+    return new AllowRule(rule, null, null, null);
   }
 }

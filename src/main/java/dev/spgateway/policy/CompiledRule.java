@@ -16,10 +16,11 @@ import java.util.Locale;
  * @param maxBodyBytes the largest declared body; 0 for none
  * @param contentTypes media types a body may have, lower case ({@link BodyRules#ANY_TYPE}: any)
  * @param unknownLength whether a chunked body of undeclared length is accepted
+ * @param headers refused headers ({@link UnjudgedHeaders#NAMES}) this rule lets through, lower case
  */
 record CompiledRule(String id, int order, String upstream, String servicePrincipal, String method,
     PathTemplate template, boolean ignoreCase, QueryRules query, long maxBodyBytes, List<String> contentTypes,
-    boolean unknownLength) {
+    boolean unknownLength, List<String> headers) {
 
   /** The rule as an operator wrote it, for {@code check}. */
   String describe() {
@@ -163,7 +164,13 @@ record CompiledRule(String id, int order, String upstream, String servicePrincip
       return new Deny(Refusal.BODY_TOO_LARGE, "the body is " + contentLength + " bytes; " + id + " accepts at most "
           + maxBodyBytes);
     }
-    String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    String mediaType;
+    try {
+      mediaType = contentType == null ? "" : MediaType.parse(contentType).type();
+    } catch (MediaType.Malformed e) {
+      return new Deny(Refusal.UNSUPPORTED_MEDIA_TYPE, e.getMessage() + "; " + id + " accepts "
+          + String.join(", ", contentTypes));
+    }
     if (!contentTypes.contains(mediaType) && !contentTypes.contains(BodyRules.ANY_TYPE)) {
       return new Deny(Refusal.UNSUPPORTED_MEDIA_TYPE, (mediaType.isEmpty() ? "the body has no Content-Type" : "Content-Type '"
           + mediaType + "' is not accepted") + "; " + id + " accepts " + String.join(", ", contentTypes));

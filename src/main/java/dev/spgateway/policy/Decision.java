@@ -12,13 +12,20 @@ public sealed interface Decision {
    * @param target the canonical path and query to forward, exactly as judged
    * @param queryOptions the names of the query options sent ({@code $select}, {@code $top}), never their values
    * @param batch for a {@code $batch}, each sub-request as judged (all allowed); empty otherwise
+   * @param allowedHeaders refused headers ({@link UnjudgedHeaders#NAMES}) the deciding rule lets through
    */
   record Allow(String ruleId, String upstream, String servicePrincipal, String target, List<String> queryOptions,
-      List<SubRequest> batch) implements Decision {
+      List<SubRequest> batch, List<String> allowedHeaders) implements Decision {
 
     public Allow {
       queryOptions = List.copyOf(queryOptions);
       batch = List.copyOf(batch);
+      allowedHeaders = List.copyOf(allowedHeaders);
+    }
+
+    public Allow(String ruleId, String upstream, String servicePrincipal, String target, List<String> queryOptions,
+        List<SubRequest> batch) {
+      this(ruleId, upstream, servicePrincipal, target, queryOptions, batch, List.of());
     }
 
     /** How many upstream requests this is: one, or one per sub-request of a batch (what budgets count). */

@@ -105,7 +105,8 @@ public final class PolicyEngine implements RoutePolicy {
     String query = target.query();
     String path = rule.forwardedPath(target);
     String forwarded = query.isEmpty() ? path : path + "?" + query;
-    return new Decision.Allow(rule.id(), request.upstream(), rule.servicePrincipal(), forwarded, target.optionNames(), List.of());
+    return new Decision.Allow(rule.id(), request.upstream(), rule.servicePrincipal(), forwarded, target.optionNames(),
+        List.of(), rule.headers());
   }
 
   /**

@@ -52,7 +52,7 @@ final class RouteCompiler {
       AllowRule allow = route.allow().get(i);
       QueryRules query = allow.query() == null ? routeQuery : query(path + ".query", allow.query());
       BodyRules body = allow.body() == null ? route.body() : allow.body();
-      rule(path, id + "." + path, allow.rule(), query, body, route, ignoreCase, order);
+      rule(path, id + "." + path, allow.rule(), query, body, headers(path, allow), route, ignoreCase, order);
     }
     if (!route.entitySets().isEmpty() && kind != UpstreamKind.dataverse) {
       problems.accept("entitySets", "entity sets are Dataverse's; upstream '" + route.upstream() + "' is not kind: dataverse");
@@ -80,19 +80,34 @@ final class RouteCompiler {
         String row = collection + "({id:key})";
         switch (operation) {
           case read -> {
-            rule(path, ruleId, "GET " + collection, routeQuery, null, route, false, order);
-            rule(path, ruleId, "GET " + row, routeQuery, null, route, false, order);
+            rule(path, ruleId, "GET " + collection, routeQuery, null, List.of(), route, false, order);
+            rule(path, ruleId, "GET " + row, routeQuery, null, List.of(), route, false, order);
           }
-          case create -> rule(path, ruleId, "POST " + collection, QueryRules.NONE, route.body(), route, false, order);
-          case update -> rule(path, ruleId, "PATCH " + row, QueryRules.NONE, route.body(), route, false, order);
-          case delete -> rule(path, ruleId, "DELETE " + row, QueryRules.NONE, null, route, false, order);
+          case create -> rule(path, ruleId, "POST " + collection, QueryRules.NONE, route.body(), List.of(), route, false, order);
+          case update -> rule(path, ruleId, "PATCH " + row, QueryRules.NONE, route.body(), List.of(), route, false, order);
+          case delete -> rule(path, ruleId, "DELETE " + row, QueryRules.NONE, null, List.of(), route, false, order);
         }
       }
     }
   }
 
-  private void rule(String path, String id, String text, QueryRules query, BodyRules body, RouteConfig route,
-      boolean ignoreCase, int order) {
+  /** The refused headers a rule lets through, lower case; each must be one of {@link UnjudgedHeaders#NAMES}. */
+  private List<String> headers(String path, AllowRule allow) {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < allow.headers().size(); i++) {
+      String name = allow.headers().get(i) == null ? "" : allow.headers().get(i).trim().toLowerCase(Locale.ROOT);
+      if (UnjudgedHeaders.NAMES.contains(name)) {
+        names.add(name);
+      } else {
+        problems.accept(path + ".headers[" + i + "]", "'" + allow.headers().get(i) + "' is not a header the gateway"
+            + " refuses, so it needs no allowing; the refused ones are " + String.join(", ", UnjudgedHeaders.NAMES));
+      }
+    }
+    return List.copyOf(names);
+  }
+
+  private void rule(String path, String id, String text, QueryRules query, BodyRules body, List<String> headers,
+      RouteConfig route, boolean ignoreCase, int order) {
     if (text == null || text.isBlank()) {
       problems.accept(path, "the rule is empty; write \"GET /v1.0/users/{id}\"");
       return;
@@ -121,7 +136,7 @@ final class RouteCompiler {
       List<String> contentTypes = contentTypes(path, body);
       long max = maxBytes != null ? maxBytes : bodyless ? 0 : BodyRules.DEFAULT_MAX_BYTES;
       rules.add(new CompiledRule(id, order + rules.size(), route.upstream(), route.as(), method, template, ignoreCase,
-          query, max, contentTypes, body != null && body.unknownLength()));
+          query, max, contentTypes, body != null && body.unknownLength(), headers));
     }
   }
 

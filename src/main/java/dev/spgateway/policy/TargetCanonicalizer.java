@@ -40,12 +40,33 @@ final class TargetCanonicalizer {
   private static final String DELIMITERS = ":/?#[]@!$&'()*+,;=";
   /** Allowed raw in a path segment: RFC 3986 pchar, without ';'. */
   private static final String PATH_SPECIALS = "-._~!$&'()*+,=:@";
-  /** Allowed raw in a query: pchar, '/', '?' and the brackets OData parameter values use. */
+  /**
+   * Allowed raw in a query: pchar, '/', '?' and the brackets OData parameter values use. A ';' only inside
+   * parentheses, where OData separates nested options with it ({@code $expand=manager($select=id;$top=1)}).
+   */
   private static final String QUERY_SPECIALS = "-._~!$&'()*+,;=:@/?[]";
   private static final boolean[] PATH_CHARS = table(PATH_SPECIALS);
   private static final boolean[] QUERY_CHARS = table(QUERY_SPECIALS);
 
   private TargetCanonicalizer() {}
+
+  /**
+   * Refuses a raw ';' outside parentheses: some back ends and front ends split queries on ';' as on '&', so
+   * {@code $select=id;$expand=memberOf} would become an option that was never judged.
+   */
+  private static void topLevelSemicolon(String query) {
+    int depth = 0;
+    for (int i = 0; i < query.length(); i++) {
+      char c = query.charAt(i);
+      if (c == '(') depth++;
+      else if (c == ')') depth = Math.max(0, depth - 1);
+      else if (c == '&') depth = 0;
+      else if (c == ';' && depth == 0) {
+        throw new BadTarget("the query contains a raw ';' outside parentheses, which some servers read as '&';"
+            + " write it as %3B inside a value");
+      }
+    }
+  }
 
   static CanonicalTarget canonicalize(String target) {
     if (target.indexOf('#') >= 0) throw new BadTarget("the target contains a fragment ('#'); fragments are never sent to a server");
@@ -55,6 +76,7 @@ final class TargetCanonicalizer {
     if (path.length() > MAX_PATH) throw new BadTarget("the path is longer than " + MAX_PATH + " characters");
     if (query.length() > MAX_QUERY) throw new BadTarget("the query is longer than " + MAX_QUERY + " characters");
     if (!path.startsWith("/")) throw new BadTarget("the path must start with /");
+    if (query.indexOf(';') >= 0) topLevelSemicolon(query);
     String[] segments = segments(path);
     List<QueryOption> options = options(query);
     // Without escapes nothing was normalised (anything else not plain was refused): the text is canonical as is.

@@ -28,7 +28,7 @@ import java.util.function.Supplier;
 
 /**
  * Sends a caller's request on to its upstream with vertx-http-proxy, which streams bodies both ways and
- * drops Host and hop-by-hop headers. This class adds what a gateway in front of Microsoft's APIs needs:
+ * drops Host. This class adds: hop-by-hop headers dropped both ways ({@link HopByHop}), and what a gateway in front of Microsoft's APIs needs:
  * the caller's credentials never leave, the service principal's token goes in, and one request id
  * follows the call across both hops. Redirects are never followed: the client does not, by default.
  */
@@ -70,6 +70,7 @@ public final class Forwarder {
       Buffer readBody) {
     request.setURI(upstream.basePath() + pathAndQuery);
     MultiMap headers = request.headers();
+    HopByHop.strip(headers);
     CALLER_HEADERS.forEach(headers::remove);
     headers.set(REQUEST_ID_HEADER, requestId);
     headers.set("return-client-request-id", "true");
@@ -110,6 +111,7 @@ public final class Forwarder {
   /** Passes the upstream's answer back to the caller, streaming its body. */
   public Future<Void> respond(ProxyResponse response, String requestId) {
     MultiMap headers = response.headers();
+    HopByHop.strip(headers);
     UPSTREAM_RESPONSE_HEADERS.forEach(headers::remove);
     headers.set(REQUEST_ID_HEADER, requestId);
     return send(response);

@@ -13,7 +13,7 @@ import picocli.CommandLine;
 /** {@code sp-gateway check}: what an operator sees, and the exit codes scripts rely on (0 allowed, 1 bad config, 2 denied, 64 usage). */
 class CheckCommandTest {
 
-  static final String EXAMPLE = "config/gateway.example.yaml";
+  static final String EXAMPLE = dev.spgateway.testing.ExampleConfig.file();
 
   final StringWriter out = new StringWriter();
   final StringWriter err = new StringWriter();
@@ -25,6 +25,32 @@ class CheckCommandTest {
     commandLine.setOut(new PrintWriter(out, true));
     commandLine.setErr(new PrintWriter(err, true));
     return commandLine.execute(args);
+  }
+
+  @Test
+  void theShippedExampleIsRefusedUntilItsKeysAreReplaced() {
+    assertThat(run("check", "--config", dev.spgateway.testing.ExampleConfig.SHIPPED)).isEqualTo(Main.BAD_CONFIG);
+    assertThat(err.toString()).contains("callers.invoice-flow.apiKey.sha256", "callers.account-sync-script.apiKey.sha256",
+        "hash-key");
+  }
+
+  @Test
+  void aHashOfAWellKnownWeakKeyIsRefused(@TempDir Path dir) throws Exception {
+    String text = dev.spgateway.testing.ExampleConfig.text();
+    String[] lines = text.split("\n", -1);
+    int replaced = 0;
+    for (int i = 0; i < lines.length && replaced < 2; i++) {
+      if (lines[i].contains("apiKey: { sha256: ")) {
+        String weak = replaced == 0 ? "test" : "";
+        lines[i] = lines[i].replaceAll("sha256: [0-9a-f]{64}", "sha256: " + dev.spgateway.identity.ApiKeys.sha256Hex(weak));
+        replaced++;
+      }
+    }
+    Path config = Files.writeString(dir.resolve("weak.yaml"), String.join("\n", lines));
+    assertThat(run("check", "--config", config.toString())).isEqualTo(Main.BAD_CONFIG);
+    assertThat(err.toString())
+        .contains("callers.invoice-flow.apiKey.sha256: is the hash of a well-known weak key ('test')")
+        .contains("callers.account-sync-script.apiKey.sha256: is the hash of a well-known weak key (the empty key)");
   }
 
   @Test

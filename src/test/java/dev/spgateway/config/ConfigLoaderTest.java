@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigLoaderTest {
 
-  static final String KEY_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  static final String KEY_HASH = "f36472f24c352c9945277710facbc9418885115285d9b1db9c46ef0a236af03e";
 
   static final String VALID = """
       keyVault: { url: https://contoso-flows.vault.azure.net }
@@ -64,7 +64,7 @@ class ConfigLoaderTest {
       relative url                | https://contoso.crm.dynamics.com          | contoso.crm.dynamics.com                | upstreams.crm-prod.url                | is not an absolute URL
       bad client id               | 1b4c0000-0000-0000-0000-00000000a11c      | my-app                                  | servicePrincipals.finance.clientId    | is not a GUID
       bad secret name             | finance-client-secret                     | finance_client_secret                   | servicePrincipals.finance.secret.keyVault | is not a Key Vault secret name
-      bad key hash                | sha256: 9f86                              | sha256: zz86                            | callers.invoice-flow.apiKey.sha256    | is not 64 hex digits
+      bad key hash                | sha256: f364                              | sha256: zz64                            | callers.invoice-flow.apiKey.sha256    | is not 64 hex digits
       bad rule method             | GET /v1.0/users/{id}                      | FETCH /v1.0/users/{id}                  | callers.invoice-flow.routes[0].allow[0] | 'FETCH' is not one of
       bad rule path               | POST /v1.0/users/{id}/sendMail            | POST /v1.0/users/../sendMail            | callers.invoice-flow.routes[0].allow[1] | dot segment
       bad duration                | timeout: 30s                              | timeout: soon                           | upstreams.crm-prod.timeout            | 'soon' is not a duration such as 500ms

@@ -47,7 +47,7 @@ class RateLimitConfigTest {
 
   @Test
   void theProductionExampleIsValid() throws Exception {
-    String example = Files.readString(Path.of("config/gateway.example.yaml"));
+    String example = dev.spgateway.testing.ExampleConfig.text();
     GatewayConfig config = loader.parse("gateway.example.yaml", example);
     assertThat(config.callers().get("invoice-flow").limits().perDay()).isEqualTo(25_000);
   }

@@ -65,6 +65,35 @@ class TokenServiceErrorsTest {
     return counter == null ? 0 : counter.count();
   }
 
+  /** An expected failure is one log line: no stack trace, and nothing from Caffeine ("Exception thrown during asynchronous load"). */
+  @Test
+  void aFailedTokenRequestLogsOneLineAndNoStackTrace() {
+    entra.answer = EntraStub.entraError(401, "invalid_client", 7_000_215);
+    java.util.List<java.util.logging.LogRecord> caffeine = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Logger caffeineLogger = java.util.logging.Logger.getLogger("com.github.benmanes.caffeine");
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override public void publish(java.util.logging.LogRecord record) { caffeine.add(record); }
+      @Override public void flush() {}
+      @Override public void close() {}
+    };
+    caffeineLogger.addHandler(handler);
+    ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    PrintStream stderr = System.err;
+    System.setErr(new PrintStream(logs, true, StandardCharsets.UTF_8));
+    try {
+      TokenService service = service();
+      awaitFailure(service.token("finance", GRAPH));
+      awaitFailure(service.token("finance", GRAPH)); // not cached: asks again, and fails again
+    } finally {
+      System.setErr(stderr);
+      caffeineLogger.removeHandler(handler);
+    }
+    assertThat(caffeine).isEmpty();
+    String logged = logs.toString(StandardCharsets.UTF_8);
+    assertThat(logged.lines().filter(line -> !line.isBlank())).hasSize(2).allMatch(line -> line.contains("AADSTS7000215"));
+    assertThat(logged).doesNotContain("\tat ", "Exception thrown");
+  }
+
   @Test
   void wrongSecretNamesTheEntraErrorButNeverTheSecret() {
     entra.answer = EntraStub.entraError(401, "invalid_client", 7_000_215);

@@ -40,7 +40,8 @@ class ListenersTest {
   @Test
   void fourEventLoopsServeOnePortAndEachRequestStaysOnTheLoopThatAcceptedIt() {
     Set<String> copies = ConcurrentHashMap.newKeySet();
-    Listeners.Listener listener = await(Listeners.deploy(vertx, new ListenerConfig("127.0.0.1", 0, 4), () -> {
+    ListenerConfig config = loops(4);
+    Listeners.Listener listener = await(Listeners.deploy(vertx, config, guard(config), () -> {
       String copyThread = Thread.currentThread().getName(); // the handler is built on its copy's loop
       copies.add(copyThread);
       return request -> request.response().end(copyThread + " " + Thread.currentThread().getName());
@@ -68,10 +69,20 @@ class ListenersTest {
 
   @Test
   void twoListenersOnRandomPortsDoNotShareOne() {
-    var config = new ListenerConfig("127.0.0.1", 0, 2);
-    Listeners.Listener first = await(Listeners.deploy(vertx, config, () -> request -> request.response().end("1")));
-    Listeners.Listener second = await(Listeners.deploy(vertx, config, () -> request -> request.response().end("2")));
+    ListenerConfig config = loops(2);
+    Listeners.Listener first = await(Listeners.deploy(vertx, config, guard(config),
+        () -> request -> request.response().end("1")));
+    Listeners.Listener second = await(Listeners.deploy(vertx, config, guard(config),
+        () -> request -> request.response().end("2")));
     assertThat(first.port()).isPositive().isNotEqualTo(second.port());
+  }
+
+  private static ListenerConfig loops(int eventLoops) {
+    return new ListenerConfig("127.0.0.1", 0, null, null, null, null, null, eventLoops);
+  }
+
+  private ConnectionGuard guard(ListenerConfig config) {
+    return new ConnectionGuard(vertx, config, (peer, method, target, status, type, reason) -> "refused");
   }
 
   @Test
@@ -79,8 +90,8 @@ class ListenersTest {
     assertThat(ListenerConfig.defaults().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
     List<String> problems = new ArrayList<>();
     Problems collect = (path, message) -> problems.add(path + ": " + message);
-    new ListenerConfig(null, null, 0).check("listener", collect);
-    new ListenerConfig(null, null, 4).check("listener", collect);
+    new ListenerConfig(null, null, null, null, null, null, null, 0).check("listener", collect);
+    new ListenerConfig(null, null, null, null, null, null, null, 4).check("listener", collect);
     assertThat(problems).containsExactly(
         "listener.eventLoops: 0 event loops: use 1-256, usually the number of cores (leave it out to use every core "
             + "this process may use)");

@@ -1,23 +1,14 @@
 package dev.spgateway.policy;
 
-import static dev.spgateway.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spgateway.identity.ApiKeys;
-import dev.spgateway.sandbox.Sandbox;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServer;
+import dev.spgateway.testing.HostileGateway;
+import dev.spgateway.testing.RawResponse;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClient;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -36,33 +27,24 @@ class HostileTargetsTest {
 
   static final String GUID = "00000000-0000-0000-0000-000000000001";
 
-  Vertx vertx;
-  HttpServer upstream;
-  final List<String> upstreamSaw = new CopyOnWriteArrayList<>();
-  Sandbox sandbox;
-  NetClient net;
+  HostileGateway gateway;
   /** request id → status of every refusal: each must leave an audit record. */
   final Map<String, Integer> refused = new ConcurrentHashMap<>();
 
   @BeforeAll
-  void start(@TempDir Path dir) throws Exception {
-    vertx = Vertx.vertx();
-    upstream = await(vertx.createHttpServer().requestHandler(request -> {
-      upstreamSaw.add(request.method() + " " + request.uri());
-      request.response().putHeader("content-type", "application/json").end("{\"ok\":true}");
-    }).listen(0, "127.0.0.1"));
-    String url = "http://127.0.0.1:" + upstream.actualPort();
-    String config = Files.readString(Path.of("config/sandbox.yaml"))
-        .replace("${SANDBOX_GRAPH_URL}", url).replace("${SANDBOX_DATAVERSE_URL}", url);
-    Path file = Files.writeString(dir.resolve("hostile.yaml"), config);
-    sandbox = await(Sandbox.start(vertx, file, 0, 0, dir));
-    net = vertx.createNetClient();
+  void start(@TempDir Path dir) {
+    gateway = HostileGateway.start(dir);
+  }
+
+  /** What the upstream received, as "METHOD uri". */
+  List<String> upstreamSaw() {
+    return gateway.upstreamSaw().stream().map(seen -> seen.method() + " " + seen.uri()).toList();
   }
 
   @AfterAll
-  void stop() throws Exception {
-    await(sandbox.close());
-    List<JsonObject> records = Files.readAllLines(sandbox.auditFile()).stream().map(JsonObject::new).toList();
+  void stop() {
+    List<JsonObject> records = gateway.auditRecords();
+    gateway.close();
     assertThat(refused).hasSizeGreaterThanOrEqualTo(50);
     refused.forEach((requestId, status) -> assertThat(records)
         .filteredOn(r -> requestId.equals(r.getString("requestId")))
@@ -71,7 +53,6 @@ class HostileTargetsTest {
           assertThat(r.getInteger("status")).isEqualTo(status);
           assertThat(r.getString("outcome")).isEqualTo("denied");
         }));
-    await(vertx.close());
   }
 
   @ParameterizedTest(name = "[{index}] {0} {1} -> {3}")
@@ -112,6 +93,10 @@ class HostileTargetsTest {
       GET    | /graph/v1.0/users?$format=json                        |                          | 400 | unknown query parameter
       GET    | /graph/v1.0/users?$select=id&&$top=1                  |                          | 400 | empty parameter
       GET    | /graph/v1.0/users?$top=1e3                            |                          | 400 | whole number
+      GET    | /graph/v1.0/users?$select=id;$expand=memberOf         |                          | 400 | raw ';'
+      GET    | /graph/v1.0/users?$filter=mail%20eq%20'a;b'           |                          | 400 | raw ';'
+      GET    | /graph/v1.0/users?$filter=(a)x;$top=1                 |                          | 400 | raw ';'
+      GET    | /graph/v1.0/users?;$top=1                             |                          | 400 | raw ';'
       GET    | /crm/api/data/v9.2/accounts?@p1=1                     |                          | 400 | unknown query parameter
       GET    | /graph/v1.0/users?$expand=manager                     |                          | 403 | does not allow the query option $expand
       GET    | /graph/v1.0/users?$top=101                            |                          | 403 | more than the 100
@@ -142,14 +127,14 @@ class HostileTargetsTest {
       GET    | /graph/v1.0/users                                     | application/json:{}      | 413 | accepts no request body
       """)
   void isRefusedAndNothingReachesTheUpstream(String method, String target, String body, int status, String reason) {
-    int before = upstreamSaw.size();
-    Response response = send(method, target.replace("GUID", GUID).replace("LONG", "a".repeat(3100)), body);
+    int before = upstreamSaw().size();
+    RawResponse response = send(method, target.replace("GUID", GUID).replace("LONG", "a".repeat(3100)), body);
     assertThat(response.status()).isEqualTo(status);
-    JsonObject problem = new JsonObject(response.body());
+    JsonObject problem = response.problem();
     assertThat(problem.getString("type")).startsWith("urn:sp-gateway:problem:");
     assertThat(problem.getString("detail")).contains(reason);
     assertThat(problem.getString("requestId")).isNotBlank();
-    assertThat(upstreamSaw).hasSize(before);
+    assertThat(upstreamSaw()).hasSize(before);
     refused.put(problem.getString("requestId"), status);
   }
 
@@ -162,15 +147,30 @@ class HostileTargetsTest {
       "X-Method-Override: DELETE, method-override", "MSCRMCallerID: 00000000-0000-0000-0000-000000000001, impersonation",
       "CallerObjectId: 00000000-0000-0000-0000-000000000001, impersonation"})
   void headersThatChangeWhatWasJudgedAreRefused(String header, String problemType) {
-    int before = upstreamSaw.size();
-    Response response = send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}", header);
+    int before = upstreamSaw().size();
+    RawResponse response = send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}", header);
     assertThat(response.status()).isEqualTo(400);
-    JsonObject problem = new JsonObject(response.body());
+    JsonObject problem = response.problem();
     assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:" + problemType);
-    assertThat(upstreamSaw).hasSize(before);
+    assertThat(upstreamSaw()).hasSize(before);
     refused.put(problem.getString("requestId"), 400);
     assertThat(send("POST", "/graph/v1.0/users/abc/sendMail", "application/json:{}").status())
         .as("the same request without it is allowed").isEqualTo(200);
+  }
+
+  /** Raw bytes outside printable ASCII are refused, and written to the audit record percent-encoded (valid UTF-8). */
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      /graph/v1.0/users/\u00e9              | /v1.0/users/%E9
+      /graph/v1.0/users/\u00c3\u00a9x        | /v1.0/users/%C3%A9x
+      /graph/v1.0/users/a\u00ff\u0080/b      | /v1.0/users/a%FF%80/b
+      """)
+  void rawBytesOfARefusedTargetAreRecordedPercentEncoded(String target, String recorded) {
+    int before = upstreamSaw().size();
+    RawResponse response = send("GET", target, null);
+    var record = gateway.assertRefused(response, before, 400, "bad-target", "non-ASCII");
+    assertThat(record.getString("path")).isEqualTo(recorded);
+    refused.put(response.problem().getString("requestId"), 400);
   }
 
   /** Control cases: what is allowed reaches the upstream in its canonical form, exactly as judged. */
@@ -178,25 +178,23 @@ class HostileTargetsTest {
   @CsvSource(delimiter = '|', textBlock = """
       GET  | /graph/V1.0/USERS/alice%40contoso.com                         | GET /v1.0/users/alice@contoso.com
       GET  | /graph/v1.0/%75sers?$top=5&$filter=a%2bb                      | GET /v1.0/users?$top=5&$filter=a%2Bb
+      GET  | /graph/v1.0/users?$filter=startswith(mail,'a%3bb')            | GET /v1.0/users?$filter=startswith(mail,'a%3Bb')
+      GET  | /crm/api/data/v9.2/accounts?$expand=primarycontactid($select=fullname;$top=1) | GET /api/data/v9.2/accounts?$expand=primarycontactid($select=fullname;$top=1)
       GET  | /crm/api/data/v9.2/accounts(accountnumber='A1')?$select=name | GET /api/data/v9.2/accounts(accountnumber='A1')?$select=name
       GET  | /crm/api/data/v9.2/accounts?$expand=primarycontactid($select=fullname) | GET /api/data/v9.2/accounts?$expand=primarycontactid($select=fullname)
       """)
   void allowedRequestsReachTheUpstreamExactlyAsJudged(String method, String target, String seen) {
-    int before = upstreamSaw.size();
+    int before = upstreamSaw().size();
     assertThat(send(method, target, null).status()).isEqualTo(200);
-    assertThat(upstreamSaw.subList(before, upstreamSaw.size())).containsExactly(seen);
+    assertThat(upstreamSaw().subList(before, upstreamSaw().size())).containsExactly(seen);
   }
-
-  record Response(int status, String body) {}
 
   /**
    * One request as raw bytes on a fresh connection; {@code body} is {@code content-type:payload},
    * {@code headers} whole header lines.
    */
-  private Response send(String method, String target, String body, String... headers) {
-    StringBuilder head = new StringBuilder(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + ApiKeys.HEADER + ": " + sandbox.callerKey() + "\r\nConnection: close\r\n");
-    for (String header : headers) head.append(header).append("\r\n");
+  private RawResponse send(String method, String target, String body, String... headers) {
+    StringBuilder head = new StringBuilder(gateway.head(method, target, headers));
     String payload = "";
     if (body != null) {
       int colon = body.indexOf(':');
@@ -212,36 +210,6 @@ class HostileTargetsTest {
         head.append("Content-Length: ").append(payload.length()).append("\r\n");
       }
     }
-    String request = head + "\r\n" + payload;
-    Promise<Response> answer = Promise.promise();
-    net.connect(sandbox.gateway().port(), "127.0.0.1").onSuccess(socket -> {
-      Buffer received = Buffer.buffer();
-      socket.handler(chunk -> {
-        received.appendBuffer(chunk);
-        Response complete = parse(received.toString(StandardCharsets.ISO_8859_1));
-        if (complete != null) {
-          answer.tryComplete(complete);
-          socket.close();
-        }
-      });
-      socket.closeHandler(closed -> answer.tryFail("closed before a complete response: " + received));
-      socket.write(Buffer.buffer(request.getBytes(StandardCharsets.ISO_8859_1)));
-    }).onFailure(answer::fail);
-    return await(answer.future());
+    return gateway.send(head + "\r\n" + payload);
   }
-
-  /** The response once its head and Content-Length body are complete, else null; {@code text} is one char a byte. */
-  private static Response parse(String text) {
-    int end = text.indexOf("\r\n\r\n");
-    if (end < 0) return null;
-    int length = 0;
-    for (String line : text.substring(0, end).split("\r\n")) {
-      if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
-    }
-    if (text.length() < end + 4 + length) return null;
-    String body = text.substring(end + 4, end + 4 + length);
-    return new Response(Integer.parseInt(text.substring(9, 12)),
-        new String(body.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
-  }
-
 }

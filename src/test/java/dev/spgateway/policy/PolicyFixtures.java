@@ -22,7 +22,7 @@ final class PolicyFixtures {
         crm:   { url: https://contoso.crm.dynamics.com, kind: dataverse }
       callers:
         flow:
-          apiKey: { sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 }
+          apiKey: { sha256: f36472f24c352c9945277710facbc9418885115285d9b1db9c46ef0a236af03e }
           routes:
       %s
       """;

@@ -75,18 +75,24 @@ class SandboxTest {
       assertThat(refused.statusCode()).isEqualTo(502);
       JsonObject problem = refused.bodyAsJsonObject();
       assertThat(problem.getString("type")).isEqualTo("urn:sp-gateway:problem:token-request-failed");
-      assertThat(problem.getString("detail")).contains("'finance'", "invalid_client", "AADSTS7000215");
+      // The caller is told little; the operators' detail is in the audit record (checked below).
+      assertThat(problem.getString("detail")).contains("could not get a token").doesNotContain("finance", "invalid_client",
+          "AADSTS", Sandbox.TENANT);
+      assertThat(problem.getString("requestId")).isNotBlank();
 
       fresh.entra().failNext(1, 503, "temporarily_unavailable", 90033);
       var unavailable = get(fresh, path);
       assertThat(unavailable.statusCode()).isEqualTo(503);
       assertThat(unavailable.getHeader("retry-after")).isEqualTo("5");
+      assertThat(unavailable.bodyAsJsonObject().getString("detail")).doesNotContain("finance", "AADSTS");
 
       assertThat(get(fresh, path).statusCode()).as("recovers").isEqualTo(200);
     } finally {
       await(fresh.close());
     }
     assertThat(readAudit(fresh)).extracting(r -> r.getString("outcome")).containsExactly("failed", "failed", "forwarded");
+    assertThat(readAudit(fresh).get(0).getString("reason")).contains("'finance'", "invalid_client", "AADSTS7000215");
+    assertThat(readAudit(fresh).get(1).getString("reason")).contains("'finance'", "AADSTS90033");
   }
 
   private HttpResponse<Buffer> get(Sandbox target, String path) {

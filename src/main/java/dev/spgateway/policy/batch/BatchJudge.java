@@ -1,6 +1,7 @@
 package dev.spgateway.policy.batch;
 
 import dev.spgateway.policy.Decision;
+import dev.spgateway.policy.MediaType;
 import dev.spgateway.policy.PolicyRequest;
 import dev.spgateway.policy.RoutePolicy;
 import dev.spgateway.proxy.UpstreamConfig;
@@ -62,22 +63,33 @@ public final class BatchJudge {
       long declaredLength) {
     try {
       BatchTarget batch = BatchTarget.of(upstreams.get(upstream).kind(), method, target);
+      MediaType type = contentType == null ? null : MediaType.parse(contentType);
       if (batch.format() == BatchTarget.Format.GRAPH_JSON) {
-        if (contentType == null || !SubRequestHeaders.mediaType(contentType).equals("application/json")
-            || !SubRequestHeaders.utf8(contentType)) {
+        String charset = type == null ? null : type.parameter("charset");
+        if (type == null || !type.type().equals("application/json")
+            || charset != null && !charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) {
           return new Decision.Deny(Decision.Refusal.UNSUPPORTED_MEDIA_TYPE,
               "a Graph batch is sent as Content-Type: application/json, in UTF-8");
         }
-      } else if (contentType == null || !SubRequestHeaders.mediaType(contentType).equals("multipart/mixed")) {
+        type.onlyParameters(Set.of("charset"), "the Content-Type of a Graph batch");
+      } else if (type == null || !type.type().equals("multipart/mixed")) {
         return new Decision.Deny(Decision.Refusal.UNSUPPORTED_MEDIA_TYPE,
             "a Dataverse batch is sent as Content-Type: multipart/mixed; boundary=batch_ID");
       } else {
         MultipartBatchParser.boundary(contentType, "the Content-Type");
       }
-    } catch (BatchException e) {
+    } catch (BatchException | MediaType.Malformed e) {
       return new Decision.Deny(Decision.Refusal.BAD_BATCH, e.getMessage());
     }
     return declaredLength > maxBodyBytes ? tooLarge() : null;
+  }
+
+  /**
+   * The Content-Type to forward with an allowed batch: the value as judged, written in one form, so a looser parser
+   * downstream reads the same boundary and charset.
+   */
+  public static String forwardedContentType(String contentType) {
+    return MediaType.parse(contentType).toString();
   }
 
   /** The refusal of a body larger than {@link #maxBodyBytes()}. */

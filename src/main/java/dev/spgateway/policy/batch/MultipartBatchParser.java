@@ -1,5 +1,6 @@
 package dev.spgateway.policy.batch;
 
+import dev.spgateway.policy.MediaType;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -66,23 +67,22 @@ final class MultipartBatchParser {
     return parser.parts;
   }
 
-  /** The boundary parameter of a {@code multipart/mixed} Content-Type. */
+  /**
+   * The boundary parameter of a {@code multipart/mixed} Content-Type, its only parameter: any other (say
+   * {@code xboundary=}) could be read as the boundary by a looser parser downstream.
+   */
   static String boundary(String contentType, String where) {
-    if (contentType == null || !SubRequestHeaders.mediaType(contentType).equals("multipart/mixed")) {
+    MediaType type;
+    try {
+      type = contentType == null ? null : MediaType.parse(contentType);
+      if (type != null && type.type().equals("multipart/mixed")) type.onlyParameters(Set.of("boundary"), where);
+    } catch (MediaType.Malformed e) {
+      throw new BatchException(where + ": " + e.getMessage());
+    }
+    if (type == null || !type.type().equals("multipart/mixed")) {
       throw new BatchException(where + " must be multipart/mixed; boundary=...");
     }
-    String boundary = null;
-    String[] parameters = contentType.split(";");
-    for (int i = 1; i < parameters.length; i++) {
-      String parameter = parameters[i].trim();
-      int equals = parameter.indexOf('=');
-      if (equals < 0 || !parameter.substring(0, equals).trim().equalsIgnoreCase("boundary")) continue;
-      if (boundary != null) throw new BatchException(where + " names its boundary twice");
-      boundary = parameter.substring(equals + 1).trim();
-      if (boundary.length() >= 2 && boundary.startsWith("\"") && boundary.endsWith("\"")) {
-        boundary = boundary.substring(1, boundary.length() - 1);
-      }
-    }
+    String boundary = type.parameter("boundary");
     if (boundary == null) throw new BatchException(where + " has no boundary: send multipart/mixed; boundary=batch_ID");
     if (!BOUNDARY.matcher(boundary).matches()) {
       throw new BatchException(where + ": the boundary " + SubRequestHeaders.quote(boundary)

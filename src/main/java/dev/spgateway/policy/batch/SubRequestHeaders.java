@@ -1,5 +1,6 @@
 package dev.spgateway.policy.batch;
 
+import dev.spgateway.policy.MediaType;
 import dev.spgateway.policy.UnjudgedHeaders;
 import java.util.Locale;
 import java.util.Set;
@@ -32,22 +33,13 @@ final class SubRequestHeaders {
     }
   }
 
-  /** The media type of a Content-Type value, lower case, without parameters. */
+  /** The media type of a Content-Type value, lower case, without parameters; refuses one that is malformed. */
   static String mediaType(String contentType) {
-    int semicolon = contentType.indexOf(';');
-    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
-  }
-
-  /** Whether a Content-Type names no charset, or UTF-8: the only encoding a batch is read in. */
-  static boolean utf8(String contentType) {
-    for (String parameter : contentType.split(";")) {
-      String[] pair = parameter.trim().split("=", 2);
-      if (pair.length == 2 && pair[0].trim().equalsIgnoreCase("charset")) {
-        String charset = pair[1].trim().replace("\"", "");
-        if (!charset.equalsIgnoreCase("utf-8") && !charset.equalsIgnoreCase("utf8")) return false;
-      }
+    try {
+      return MediaType.parse(contentType).type();
+    } catch (MediaType.Malformed e) {
+      throw new BatchException(e.getMessage());
     }
-    return true;
   }
 
   /** Text quoted from a caller's batch in an error message, cut short so messages stay readable. */

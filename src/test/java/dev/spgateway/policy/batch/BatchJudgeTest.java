@@ -367,9 +367,11 @@ class BatchJudgeTest {
     assertThat(judge.judge("flow", "crm", "POST", "/api/data/v9.2/$batch",
         "multipart/mixed; boundary=\"" + BOUNDARY + "\"", Buffer.buffer(body))).isInstanceOf(Decision.Allow.class);
     assertThat(refusal(judge.judge("flow", "crm", "POST", "/api/data/v9.2/$batch",
-        "multipart/mixed; boundary=a b", Buffer.buffer(body)))).contains("the boundary 'a b' must be 1-70");
+        "multipart/mixed; boundary=\"a b\"", Buffer.buffer(body)))).contains("the boundary 'a b' must be 1-70");
     assertThat(refusal(judge.judge("flow", "crm", "POST", "/api/data/v9.2/$batch",
-        MULTIPART + "; boundary=other", Buffer.buffer(body)))).contains("names its boundary twice");
+        "multipart/mixed; boundary=a b", Buffer.buffer(body)))).contains("has something other than ';'");
+    assertThat(refusal(judge.judge("flow", "crm", "POST", "/api/data/v9.2/$batch",
+        MULTIPART + "; boundary=other", Buffer.buffer(body)))).contains("names the parameter 'boundary' twice");
   }
 
   @Test
