@@ -49,8 +49,16 @@ public final class AuditLines {
       Pattern.compile("(?i).*(token|secret|key|pass|sig|code|auth|credential|session|cookie).*");
 
   private static final JsonFactory JSON = new JsonFactory();
-  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
+  private static final byte[] HASH_SUFFIX_START_BYTES = HASH_SUFFIX_START.getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] LINE_END = "\"}\n".getBytes(StandardCharsets.US_ASCII);
+  private static final HexFormat HEX = HexFormat.of();
+  private final Buffer buffer = new Buffer();
   private final MessageDigest sha256 = sha256();
+  /** The hash of the last line made. */
+  private String lastHash;
+  /** {@link #TIME} of the last second formatted, up to its seconds ({@code 2026-11-22T03:24:01}). */
+  private long timeSecond = Long.MIN_VALUE;
+  private String timeSecondText;
   /** Replaced, never changed, by {@link #clientIds(Map)}: the writer thread reads it. */
   private volatile Map<String, String> clientIds;
   private final Set<String> queryValueNames;
@@ -89,7 +97,7 @@ public final class AuditLines {
       json.writeStartObject();
       json.writeNumberField("v", VERSION);
       json.writeNumberField("seq", seq);
-      json.writeStringField("time", TIME.format(r.time()));
+      json.writeStringField("time", time(r.time()));
       string(json, "requestId", r.requestId());
       string(json, "caller", r.caller());
       string(json, "authentication", r.authentication());
@@ -141,12 +149,50 @@ public final class AuditLines {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot happen: writing to memory", e);
     }
-    byte[] body = buffer.toByteArray();
-    String hash = HexFormat.of().formatHex(sha256.digest(body));
-    buffer.reset();
-    buffer.write(body, 0, body.length - 1);
-    buffer.writeBytes((HASH_SUFFIX_START + hash + "\"}\n").getBytes(StandardCharsets.US_ASCII));
+    // The hash covers the object as written so far; then its closing brace gives way to the hash member.
+    sha256.update(buffer.bytes(), 0, buffer.size());
+    lastHash = HEX.formatHex(sha256.digest());
+    buffer.dropLast();
+    buffer.writeBytes(HASH_SUFFIX_START_BYTES);
+    buffer.writeBytes(lastHash.getBytes(StandardCharsets.US_ASCII));
+    buffer.writeBytes(LINE_END);
     return buffer.toByteArray();
+  }
+
+  /** The hash of the line {@link #line} made last: the next line's {@code prev}. */
+  public String lastHash() {
+    return lastHash;
+  }
+
+  /** {@link #TIME}'s text, its date and seconds formatted once per second (records come many a second). */
+  private String time(Instant time) {
+    long second = time.getEpochSecond();
+    if (second != timeSecond) {
+      timeSecondText = TIME.format(time).substring(0, TIME_LENGTH - 8);
+      timeSecond = second;
+    }
+    int micros = time.getNano() / 1_000;
+    char[] text = new char[TIME_LENGTH];
+    timeSecondText.getChars(0, TIME_LENGTH - 8, text, 0);
+    text[TIME_LENGTH - 8] = '.';
+    for (int i = TIME_LENGTH - 2; i > TIME_LENGTH - 8; i--, micros /= 10) text[i] = (char) ('0' + micros % 10);
+    text[TIME_LENGTH - 1] = 'Z';
+    return new String(text);
+  }
+
+  /** A byte buffer whose bytes can be hashed in place. */
+  private static final class Buffer extends ByteArrayOutputStream {
+    Buffer() {
+      super(1024);
+    }
+
+    byte[] bytes() {
+      return buf;
+    }
+
+    void dropLast() {
+      count--;
+    }
   }
 
   private void queryValues(JsonGenerator json, String query) throws IOException {

@@ -290,7 +290,7 @@ public final class AuditWriter implements AuditLog {
         byte[] line = lines.line(nextSeq + 1, batch.get(end).record(), nextPrev);
         if (end > done && size + bytes.size() + line.length > config.maxFileBytes()) break;
         nextSeq++;
-        nextPrev = AuditLines.claimedHash(new String(line, 0, line.length - 1, StandardCharsets.US_ASCII));
+        nextPrev = lines.lastHash();
         bytes.writeBytes(line);
       }
       if (size > 0 && size + bytes.size() > config.maxFileBytes()) {

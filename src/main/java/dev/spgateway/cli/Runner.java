@@ -58,7 +58,7 @@ final class Runner {
    */
   static int runUntilStopped(CommandSpec spec, Function<Vertx, Future<? extends Running>> start)
       throws InterruptedException {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
     Running running;
     try {
       running = start.apply(vertx).toCompletionStage().toCompletableFuture().get();

@@ -22,9 +22,15 @@ import java.time.Duration;
  * @param publicBaseUrl the URL callers use to reach this gateway (a load balancer's, Azure Front Door's); paging
  *     links and {@code Location} headers are rewritten to point under it. Required when the listener is not on
  *     loopback; never derived from a caller's {@code Host} header, which the caller controls.
+ * @param eventLoops how many event loops serve callers: the listener is deployed once per loop, all sharing the
+ *     port, and each request stays on the loop that accepted its connection. Default: the processors this process
+ *     may use (so one under {@code taskset -c 0}, every core otherwise).
  */
 public record ListenerConfig(String host, Integer port, Boolean h2c, Duration requestHeaderTimeout,
-    Duration idleTimeout, Duration bodyTimeout, Integer maxConnections, URI publicBaseUrl) {
+    Duration idleTimeout, Duration bodyTimeout, Integer maxConnections, URI publicBaseUrl, Integer eventLoops) {
+
+  /** More loops than this is a typo, not a machine. */
+  static final int MAX_EVENT_LOOPS = 256;
 
   public ListenerConfig {
     if (host == null) host = "0.0.0.0";
@@ -34,10 +40,11 @@ public record ListenerConfig(String host, Integer port, Boolean h2c, Duration re
     if (idleTimeout == null) idleTimeout = Duration.ofSeconds(60);
     if (bodyTimeout == null) bodyTimeout = Duration.ofSeconds(30);
     if (maxConnections == null) maxConnections = 1000;
+    if (eventLoops == null) eventLoops = Runtime.getRuntime().availableProcessors();
   }
 
   public static ListenerConfig defaults() {
-    return new ListenerConfig(null, null, null, null, null, null, null, null);
+    return new ListenerConfig(null, null, null, null, null, null, null, null, null);
   }
 
   public void check(String path, Problems problems) {
@@ -46,18 +53,22 @@ public record ListenerConfig(String host, Integer port, Boolean h2c, Duration re
     Checks.positive(Problems.field(path, "idleTimeout"), idleTimeout, "e.g. 60s", problems);
     Checks.positive(Problems.field(path, "bodyTimeout"), bodyTimeout, "e.g. 30s", problems);
     if (maxConnections < 1) problems.add(Problems.field(path, "maxConnections"), "must be 1 or more; e.g. 1000");
+    if (eventLoops < 1 || eventLoops > MAX_EVENT_LOOPS) {
+      problems.add(Problems.field(path, "eventLoops"), eventLoops + " event loops: use 1-" + MAX_EVENT_LOOPS
+          + ", usually the number of cores (leave it out to use every core this process may use)");
+    }
     String field = Problems.field(path, "publicBaseUrl");
     if (publicBaseUrl == null) {
       if (!Checks.isLoopback(host)) {
         problems.add(field, "missing; the listener is on '" + host + "', so say which URL callers use to reach the"
             + " gateway (paging links point there), e.g. https://gateway.contoso.com");
       }
-      return;
-    }
-    Checks.secureUrl(field, publicBaseUrl, "https://gateway.contoso.com", problems);
-    if (publicBaseUrl.getRawQuery() != null || publicBaseUrl.getRawFragment() != null
-        || publicBaseUrl.getRawUserInfo() != null) {
-      problems.add(field, "must be scheme, host, optional port and path only (no user, query or fragment)");
+    } else {
+      Checks.secureUrl(field, publicBaseUrl, "https://gateway.contoso.com", problems);
+      if (publicBaseUrl.getRawQuery() != null || publicBaseUrl.getRawFragment() != null
+          || publicBaseUrl.getRawUserInfo() != null) {
+        problems.add(field, "must be scheme, host, optional port and path only (no user, query or fragment)");
+      }
     }
   }
 

@@ -2,21 +2,31 @@ package dev.spgateway.proxy;
 
 import dev.spgateway.credential.AccessToken;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.streams.Pipe;
 import io.vertx.httpproxy.Body;
 import io.vertx.httpproxy.ProxyRequest;
 import io.vertx.httpproxy.ProxyResponse;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
+import io.vertx.httpproxy.impl.BufferingWriteStream;
+import io.vertx.httpproxy.impl.ParseUtils;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * Sends a caller's request on to its upstream with vertx-http-proxy, which streams bodies both ways and
@@ -43,11 +53,17 @@ public final class Forwarder {
   /** Dataverse returns at most 5,000 rows a page and ignores a larger {@code odata.maxpagesize}. */
   public static final int DATAVERSE_MAX_PAGE_SIZE = 5000;
 
-  private final HttpClient client;
+  private final Supplier<HttpClient> newClient;
+  /**
+   * One upstream client per event loop. Vert.x's pool hands an idle connection to whichever loop asks, and a
+   * connection opened on another loop costs two hand-overs between threads per request; a client used by one
+   * loop only opens its connections on that loop.
+   */
+  private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
   private final Links links;
 
-  public Forwarder(HttpClient client, Links links) {
-    this.client = client;
+  public Forwarder(Supplier<HttpClient> newClient, Links links) {
+    this.newClient = newClient;
     this.links = links;
   }
 
@@ -89,9 +105,14 @@ public final class Forwarder {
 
   /** Sends the prepared request with {@code token}; the response's body is still unread. */
   public Future<ProxyResponse> send(ProxyRequest request, Upstream upstream, AccessToken token) {
-    request.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.value());
-    return client.request(upstream.requestOptions())
-        .compose(request::send)
+    CharSequence authorization = BEARERS.get().header(token);
+    return clients.computeIfAbsent(Thread.currentThread(), loop -> newClient.get()).request(upstream.requestOptions())
+        .compose(upstreamRequest -> {
+          // Put on the upstream request itself: the proxy request's headers are copied over as Strings, encoded
+          // char by char, and a token is 1-2 KB; this one is written as the bytes it already is.
+          upstreamRequest.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+          return request.send(upstreamRequest);
+        })
         .recover(failure -> Future.failedFuture(classify(upstream, failure)));
   }
 
@@ -168,7 +189,119 @@ public final class Forwarder {
     HopByHop.strip(headers);
     UPSTREAM_RESPONSE_HEADERS.forEach(headers::remove);
     headers.set(REQUEST_ID_HEADER, requestId);
-    return response.send();
+    return send(response);
+  }
+
+  /**
+   * What vertx-http-proxy's {@code ProxiedResponse.send()} does, step for step, except that it parses and formats
+   * the upstream's {@code Date} for every response (a tenth of the library's own time per request): here each
+   * distinct {@code Date} (it changes once a second) is converted once per event loop, to the same text.
+   */
+  private Future<Void> send(ProxyResponse response) {
+    HttpServerResponse out = response.request().proxiedRequest().response();
+    out.setStatusCode(response.getStatusCode());
+    if (response.getStatusMessage() != null) out.setStatusMessage(response.getStatusMessage());
+    MultiMap headers = response.headers();
+    out.putHeader(HttpHeaders.DATE, DATES.get().date(headers));
+
+    List<String> warnings = headers.getAll("warning");
+    if (!warnings.isEmpty()) {
+      // A warning whose date is not the response's is stale (RFC 7234 5.5): dropped.
+      String date = headers.get(HttpHeaders.DATE);
+      Instant dated = date == null ? null : ParseUtils.parseHeaderDate(date);
+      warnings = new ArrayList<>(warnings);
+      warnings.removeIf(warning -> {
+        Instant warned = ParseUtils.parseWarningHeaderDate(warning);
+        return warned != null && dated != null && !warned.equals(dated);
+      });
+    }
+    out.putHeader("warning", warnings);
+
+    Body body = response.getBody();
+    MultiMap outHeaders = out.headers();
+    for (Map.Entry<String, String> header : headers) {
+      String name = header.getKey();
+      if (name.equals("content-type") && body != null) continue;
+      if (name.equalsIgnoreCase("date") || name.equalsIgnoreCase("warning")
+          || name.equalsIgnoreCase("transfer-encoding")) continue;
+      outHeaders.add(name, header.getValue());
+    }
+
+    HttpClientResponse upstream = response.proxiedResponse();
+    if (body == null) {
+      if (upstream != null && upstream.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+        out.putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+      }
+      return out.end();
+    }
+    if (body.mediaType() != null) out.putHeader(HttpHeaders.CONTENT_TYPE, body.mediaType());
+    if (body.length() >= 0) {
+      out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(body.length()));
+    } else if (response.request().proxiedRequest().version() == HttpVersion.HTTP_1_0) {
+      // An HTTP/1.0 caller cannot read chunks: the body is gathered first.
+      BufferingWriteStream whole = new BufferingWriteStream();
+      return body.stream().pipeTo(whole).compose(done -> out.end(whole.content()));
+    } else {
+      out.setChunked(true);
+    }
+    Pipe<Buffer> pipe = body.stream().pipe();
+    pipe.endOnSuccess(true);
+    pipe.endOnFailure(false);
+    return pipe.to(out).andThen(piped -> {
+      if (piped.failed()) {
+        if (upstream != null) upstream.request().reset();
+        out.reset();
+      }
+    });
+  }
+
+  /** {@code Authorization: Bearer …} of the token last used on this event loop, as bytes; tokens change hourly. */
+  private static final ThreadLocal<Bearer> BEARERS = ThreadLocal.withInitial(Bearer::new);
+
+  private static final class Bearer {
+    private AccessToken token;
+    private AsciiString header;
+
+    CharSequence header(AccessToken next) {
+      if (next != token) {
+        header = new AsciiString("Bearer " + next.value());
+        token = next;
+      }
+      return header;
+    }
+  }
+
+  /** The caller's {@code Date} for an upstream's, as vertx-http-proxy makes it; the last one kept per event loop. */
+  private static final ThreadLocal<Dates> DATES = ThreadLocal.withInitial(Dates::new);
+
+  private static final class Dates {
+    private String upstreamDate;
+    private String callerDate;
+
+    String date(MultiMap headers) {
+      String date = headers.get(HttpHeaders.DATE);
+      if (date != null && date.equals(upstreamDate)) return callerDate;
+      Instant parsed = date != null ? ParseUtils.parseHeaderDate(date) : warningDate(headers);
+      String formatted = ParseUtils.formatHttpDate(parsed != null ? parsed : Instant.now());
+      if (date != null && parsed != null) { // only a date read from the header is the same text next time
+        upstreamDate = date;
+        callerDate = formatted;
+      }
+      return formatted;
+    }
+
+    private static Instant warningDate(MultiMap headers) {
+      for (String warning : headers.getAll("warning")) {
+        Instant date = ParseUtils.parseWarningHeaderDate(warning);
+        if (date != null) return date;
+      }
+      return null;
+    }
+  }
+
+  /** Closes every upstream client and its connections. */
+  public void close() {
+    clients.values().forEach(HttpClient::close);
   }
 
   /** Lets go of a response that will not be passed on (a 401 about to be retried). */

@@ -43,7 +43,7 @@ final class LimitedGateway {
   static final String DATAVERSE = "https://contoso.crm.dynamics.com";
 
   private static final String CONFIG = """
-      listener: { host: 127.0.0.1, port: 0 }
+      listener: { host: 127.0.0.1, port: 0, eventLoops: %3$s }
       admin: { host: 127.0.0.1, port: 0 }
       entra: { authority: "${AUTHORITY}" }
       keyVault:
@@ -60,16 +60,17 @@ final class LimitedGateway {
       callers:
         invoice-flow:
           apiKey: { sha256: "${CALLER_KEY_SHA256}" }
-          limits: %s
+          limits: %1$s
           routes:
             - { upstream: graph, as: finance, allow: [ "GET /v1.0/users" ] }
             - { upstream: slow-crm, as: finance, allow: [ "GET /api/data/v9.2/accounts" ] }
             - { upstream: crm, as: finance, allow: [ "GET /api/data/v9.2/WhoAmI" ] }
       audit: { file: "${AUDIT_FILE}" }
-      ratelimit: %s
+      ratelimit: %2$s
       """;
 
   final Vertx vertx;
+  final EntraStandIn entra;
   final Gateway gateway;
   final ThrottlingUpstream upstream;
   final PrometheusMeterRegistry registry;
@@ -77,9 +78,10 @@ final class LimitedGateway {
   final Path auditFile;
   final WebClient client;
 
-  private LimitedGateway(Vertx vertx, Gateway gateway, ThrottlingUpstream upstream, PrometheusMeterRegistry registry,
-      String callerKey, Path auditFile) {
+  private LimitedGateway(Vertx vertx, EntraStandIn entra, Gateway gateway, ThrottlingUpstream upstream,
+      PrometheusMeterRegistry registry, String callerKey, Path auditFile) {
     this.vertx = vertx;
+    this.entra = entra;
     this.gateway = gateway;
     this.upstream = upstream;
     this.registry = registry;
@@ -93,9 +95,20 @@ final class LimitedGateway {
    * Azure SDK and makes an RSA key pair, which on a busy machine takes longer than one await allows.
    */
   static LimitedGateway start(Path dir, Clock clock, String callerLimits, String ratelimit) {
+    return start(dir, clock, callerLimits, ratelimit, null);
+  }
+
+  /** As above, serving callers on {@code eventLoops} event loops ({@code null}: the default, one per processor). */
+  static LimitedGateway start(Path dir, Clock clock, String callerLimits, String ratelimit, Integer eventLoops) {
+    return start(dir, clock, callerLimits, ratelimit, eventLoops, false);
+  }
+
+  /** As above; with {@code httpsUpstream}, the throttling upstream speaks HTTPS (a certificate the gateway trusts). */
+  static LimitedGateway start(Path dir, Clock clock, String callerLimits, String ratelimit, Integer eventLoops,
+      boolean httpsUpstream) {
     try {
-      return starting(dir, clock, callerLimits, ratelimit).toCompletionStage().toCompletableFuture()
-          .get(60, TimeUnit.SECONDS);
+      return starting(dir, clock, callerLimits, ratelimit, eventLoops, httpsUpstream).toCompletionStage()
+          .toCompletableFuture().get(60, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       throw new AssertionError("the gateway did not start: " + e.getCause(), e.getCause());
     } catch (InterruptedException | TimeoutException e) {
@@ -103,8 +116,9 @@ final class LimitedGateway {
     }
   }
 
-  private static Future<LimitedGateway> starting(Path dir, Clock clock, String callerLimits, String ratelimit) {
-    Vertx vertx = Vertx.vertx();
+  private static Future<LimitedGateway> starting(Path dir, Clock clock, String callerLimits, String ratelimit,
+      Integer eventLoops, boolean httpsUpstream) {
+    Vertx vertx = Vertx.vertx(Gateway.vertxOptions());
     SelfSignedTls tls = SelfSignedTls.generate();
     Path trustPem = write(dir.resolve("vault-" + UUID.randomUUID() + ".pem"), tls.certificatePem());
     Path auditFile = dir.resolve("audit-" + UUID.randomUUID() + ".jsonl");
@@ -115,7 +129,7 @@ final class LimitedGateway {
     String callerKey = ApiKeys.generate();
     EntraStandIn entra = new EntraStandIn(vertx).registerApp(TENANT, financeId, financeSecret)
         .registerApp(TENANT, readerId, readerSecret);
-    ThrottlingUpstream throttling = new ThrottlingUpstream(vertx);
+    ThrottlingUpstream throttling = new ThrottlingUpstream(vertx, httpsUpstream ? tls.keyCertOptions() : null);
     return entra.start().compose(started -> {
       var vault = new KeyVaultStandIn(vertx, new JwksBearerVerifier(vertx, entra.jwksUrl(TENANT), entra.issuer(TENANT),
           KeyVaultStandIn.RESOURCE), TENANT, tls).putSecret("finance-client-secret", financeSecret);
@@ -135,10 +149,10 @@ final class LimitedGateway {
         values.put("CALLER_KEY_SHA256", ApiKeys.sha256Hex(callerKey));
         values.put("AUDIT_FILE", auditFile.toString());
         var config = new ConfigLoader(values::get).parse("limited-gateway.yaml",
-            CONFIG.formatted(callerLimits, ratelimit));
+            CONFIG.formatted(callerLimits, ratelimit, eventLoops == null ? "null" : eventLoops));
         var registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return Gateway.start(vertx, config, registry, clock)
-            .map(gateway -> new LimitedGateway(vertx, gateway, throttling, registry, callerKey, auditFile));
+            .map(gateway -> new LimitedGateway(vertx, entra, gateway, throttling, registry, callerKey, auditFile));
       });
     });
   }

@@ -3,6 +3,8 @@ package dev.spgateway.ratelimit;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -16,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ThrottlingUpstream {
 
   private final Vertx vertx;
+  private final KeyCertOptions tls;
   private final AtomicInteger requests = new AtomicInteger();
+  private final AtomicInteger connections = new AtomicInteger();
   private final Queue<int[]> scripted = new ConcurrentLinkedQueue<>();
   private final Queue<HttpServerRequest> parked = new ConcurrentLinkedQueue<>();
   private volatile boolean parking;
@@ -24,23 +28,36 @@ final class ThrottlingUpstream {
   private HttpServer server;
 
   ThrottlingUpstream(Vertx vertx) {
+    this(vertx, null);
+  }
+
+  /** Over HTTPS with {@code tls}'s certificate, or plain HTTP when it is {@code null}. */
+  ThrottlingUpstream(Vertx vertx, KeyCertOptions tls) {
     this.vertx = vertx;
+    this.tls = tls;
   }
 
   Future<ThrottlingUpstream> start() {
-    return vertx.createHttpServer().requestHandler(this::handle).listen(0, "127.0.0.1").map(s -> {
+    HttpServerOptions options = new HttpServerOptions().setSsl(tls != null).setKeyCertOptions(tls);
+    return vertx.createHttpServer(options).connectionHandler(connection -> connections.incrementAndGet())
+        .requestHandler(this::handle).listen(0, "127.0.0.1").map(s -> {
       server = s;
       return this;
     });
   }
 
   String baseUrl() {
-    return "http://127.0.0.1:" + server.actualPort();
+    return (tls == null ? "http" : "https") + "://127.0.0.1:" + server.actualPort();
   }
 
   /** Requests that reached this upstream. */
   int requests() {
     return requests.get();
+  }
+
+  /** Connections the gateway opened (over HTTPS: TLS handshakes). */
+  int connections() {
+    return connections.get();
   }
 
   /** The next request is answered {@code status} with {@code Retry-After: retryAfterSeconds}. */
