@@ -90,8 +90,8 @@ class ListenersTest {
     assertThat(ListenerConfig.defaults().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
     List<String> problems = new ArrayList<>();
     Problems collect = (path, message) -> problems.add(path + ": " + message);
-    new ListenerConfig(null, null, null, null, null, null, null, null, 0).check("listener", collect);
-    new ListenerConfig(null, null, null, null, null, null, null, null, 4).check("listener", collect);
+    new ListenerConfig("127.0.0.1", null, null, null, null, null, null, null, 0).check("listener", collect);
+    new ListenerConfig("127.0.0.1", null, null, null, null, null, null, null, 4).check("listener", collect);
     assertThat(problems).containsExactly(
         "listener.eventLoops: 0 event loops: use 1-256, usually the number of cores (leave it out to use every core "
             + "this process may use)");
