@@ -128,7 +128,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
             exchange.requestId, exchange.body))
         .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
-        .map(upstreamResponse -> forwarder.rewriteLinks(upstreamResponse, exchange.upstream))
+        .compose(upstreamResponse -> forwarder.rewriteLinks(upstreamResponse, exchange.upstream))
         .compose(upstreamResponse -> holdEndForAudit(exchange, upstreamResponse))
         .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
         .onFailure(failure -> {

@@ -30,6 +30,9 @@ public final class Listeners {
   public static HttpServerOptions options(ListenerConfig config) {
     return new HttpServerOptions()
         .setCompressionSupported(false)
+        // The gateway carries no WebSockets: without these Netty's extension handler looks at every request.
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setPerMessageWebSocketCompressionSupported(false)
         .setHttp2ClearTextEnabled(config.h2c())
         // Vert.x answers Expect: 100-continue only when the pipeline has judged the request.
         .setHandle100ContinueAutomatically(false);

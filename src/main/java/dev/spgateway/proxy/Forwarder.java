@@ -50,6 +50,9 @@ public final class Forwarder {
 
   public static final String REQUEST_ID_HEADER = "client-request-id";
 
+  /** JSON bodies of declared length up to this are read whole before their links are rewritten. */
+  static final int WHOLE_BODY_LIMIT = 64 * 1024;
+
   /** Dataverse returns at most 5,000 rows a page and ignores a larger {@code odata.maxpagesize}. */
   public static final int DATAVERSE_MAX_PAGE_SIZE = 5000;
 
@@ -119,11 +122,13 @@ public final class Forwarder {
   /**
    * Points the upstream's own links in its answer at the gateway: the {@code Location},
    * {@code Content-Location} and {@code OData-EntityId} headers, and a JSON body's top-level
-   * {@code @odata.nextLink} and {@code @odata.deltaLink}, rewritten as the body streams through (then
-   * sent chunked, since its length may change). A compressed body, a body that is not JSON, and an answer
-   * to an HTTP/1.0 caller (which would need the whole body buffered) are passed on untouched.
+   * {@code @odata.nextLink} and {@code @odata.deltaLink}. A body of declared length up to
+   * {@link #WHOLE_BODY_LIMIT} (a page of Graph or Dataverse is a few KB) is read whole, rewritten when it holds such
+   * a key, and sent with its Content-Length in one write; a longer one is rewritten as it streams through (then
+   * sent chunked, since its length may change). A compressed body, a body that is not JSON, and an answer to an
+   * HTTP/1.0 caller (which would need the whole body buffered) are passed on untouched.
    */
-  public ProxyResponse rewriteLinks(ProxyResponse response, Upstream upstream) {
+  public Future<ProxyResponse> rewriteLinks(ProxyResponse response, Upstream upstream) {
     MultiMap headers = response.headers();
     for (String name : Links.LINK_HEADERS) {
       String value = headers.get(name);
@@ -134,14 +139,20 @@ public final class Forwarder {
     HttpServerRequest caller = response.request().proxiedRequest();
     if (body == null || body.length() == 0 || caller.method() == HttpMethod.HEAD
         || caller.version() == HttpVersion.HTTP_1_0 || !isJson(body.mediaType())) {
-      return response;
+      return Future.succeededFuture(response);
     }
     String encoding = headers.get(HttpHeaders.CONTENT_ENCODING);
-    if (encoding != null && !encoding.equalsIgnoreCase("identity")) return response;
+    if (encoding != null && !encoding.equalsIgnoreCase("identity")) return Future.succeededFuture(response);
     JsonLinkScanner scanner = new JsonLinkScanner(link -> links.rewrite(upstream, link));
+    if (body.length() > 0 && body.length() <= WHOLE_BODY_LIMIT) {
+      return WholeBody.read(body).map(whole -> {
+        response.setBody(JsonLinkScanner.mayHoldLinks(whole.byteBuf()) ? whole.rewritten(scanner) : whole);
+        return response;
+      });
+    }
     headers.remove(HttpHeaders.CONTENT_LENGTH);
     response.setBody(Body.body(new LinkRewriter(body.stream(), scanner), -1, body.mediaType()));
-    return response;
+    return Future.succeededFuture(response);
   }
 
   /** {@code application/json} and {@code application/*+json}, whatever the parameters. */
@@ -235,6 +246,11 @@ public final class Forwarder {
       return out.end();
     }
     if (body.mediaType() != null) out.putHeader(HttpHeaders.CONTENT_TYPE, body.mediaType());
+    if (body instanceof WholeBody whole) {
+      // Head and body in one write (a pipe writes the body, then an empty end).
+      out.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(whole.bytes().length()));
+      return out.end(whole.bytes());
+    }
     if (body.length() >= 0) {
       out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(body.length()));
     } else if (response.request().proxiedRequest().version() == HttpVersion.HTTP_1_0) {

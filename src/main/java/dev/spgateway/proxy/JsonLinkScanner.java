@@ -1,5 +1,6 @@
 package dev.spgateway.proxy;
 
+import io.netty.buffer.ByteBuf;
 import java.io.ByteArrayOutputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -64,6 +65,27 @@ public final class JsonLinkScanner {
   /** @param rewrite a link's new value, or {@code null} to leave it as it is */
   public JsonLinkScanner(UnaryOperator<String> rewrite) {
     this.rewrite = rewrite;
+  }
+
+  /**
+   * Whether {@code body} holds a key this scanner rewrites: a link's key is only ever matched as its exact,
+   * unescaped bytes followed by the closing quote, so a body without them passes through any scan unchanged.
+   */
+  public static boolean mayHoldLinks(ByteBuf body) {
+    int end = body.writerIndex();
+    for (int at = body.indexOf(body.readerIndex(), end, (byte) '@'); at >= 0;
+        at = body.indexOf(at + 1, end, (byte) '@')) {
+      if (keyAt(body, at, NEXT_LINK) || keyAt(body, at, DELTA_LINK)) return true;
+    }
+    return false;
+  }
+
+  private static boolean keyAt(ByteBuf body, int at, byte[] key) {
+    if (at + key.length >= body.writerIndex() || body.getByte(at + key.length) != '"') return false;
+    for (int i = 1; i < key.length; i++) {
+      if (body.getByte(at + i) != key[i]) return false;
+    }
+    return true;
   }
 
   /** True once the body is known not to be JSON this scanner reads: the rest is copied as is. */

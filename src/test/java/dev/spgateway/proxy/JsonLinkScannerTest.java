@@ -189,4 +189,19 @@ class JsonLinkScannerTest {
       }
     };
   }
+
+  @Test
+  void onlyABodyWithALinkKeysExactBytesMayHoldALink() {
+    assertThat(mayHold("{\"@odata.context\":\"x\",\"value\":[]}")).isFalse();
+    assertThat(mayHold("{\"@odata\\u002enextLink\":\"https://graph.microsoft.com/v1.0/users\"}")).as("escaped key").isFalse();
+    assertThat(mayHold("{\"@odata.nextLinks\":\"x\"}")).isFalse();
+    assertThat(mayHold("{\"a\":\"@odata.nextLink")).as("cut short").isFalse();
+    assertThat(mayHold("{\"value\":[],\"@odata.nextLink\":\"x\"}")).isTrue();
+    assertThat(mayHold("{\"@odata.deltaLink\":\"x\"}")).isTrue();
+    assertThat(mayHold("{\"value\":[{\"@odata.nextLink\":\"x\"}]}")).as("nested: the scanner decides").isTrue();
+  }
+
+  private static boolean mayHold(String body) {
+    return JsonLinkScanner.mayHoldLinks(io.netty.buffer.Unpooled.copiedBuffer(body, java.nio.charset.StandardCharsets.UTF_8));
+  }
 }

@@ -87,6 +87,10 @@ class LinkRewritingTest {
           .putHeader("OData-EntityId", "https://graph.microsoft.com/v1.0/users('x')")
           .end("{\"@odata.nextLink\":\"https://evil.example.com/v1.0/users?$skiptoken=1\",\"value\":[{\"@odata.nextLink\":\""
               + upstreamUrl + "/inner\"}],\"@odata.deltaLink\":\"https://graph.microsoft.com/v1.0/users/delta?$deltatoken=a%2Bb\"}");
+      case "/v1.0/users/plain" -> response.putHeader("content-type", "application/json")
+          .end(PLAIN_PAGE.replace("UPSTREAM", upstreamUrl));
+      case "/v1.0/users/large" -> response.putHeader("content-type", "application/json")
+          .end("{\"value\":[\"" + "x".repeat(70_000) + "\"],\"@odata.nextLink\":\"" + upstreamUrl + "/v1.0/users?$skiptoken=2\"}");
       case "/v1.0/users/gzip" -> response.putHeader("content-type", "application/json")
           .putHeader("content-encoding", "gzip").end(Buffer.buffer(gzipped));
       case "/v1.0/users/text" -> response.putHeader("content-type", "text/plain")
@@ -116,6 +120,34 @@ class LinkRewritingTest {
     assertThat(response.getHeader("Location")).isEqualTo(gateway + "/graph/v1.0/users/x");
     assertThat(response.getHeader("Content-Location")).isEqualTo("https://other.example.com/v1.0/users/x");
     assertThat(response.getHeader("OData-EntityId")).isEqualTo(gateway + "/graph/v1.0/users('x')");
+  }
+
+  /** No top-level link key as such (only an escaped one, and links below the top level): nothing to rewrite. */
+  private static final String PLAIN_PAGE = "{\"@odata.context\":\"UPSTREAM/v1.0/$metadata#users\",\"@odata\\u002enextLink\":"
+      + "\"UPSTREAM/v1.0/users?$skiptoken=1\",\"value\":[{\"id\":\"1\",\"@odata.id\":\"UPSTREAM/v1.0/users/1\"}]}";
+
+  @Test
+  void aSmallPageIsSentWholeWithItsLengthAndTheRewrittenLinks() {
+    HttpResponse<Buffer> response = get("/graph/v1.0/users/mixed");
+    assertThat(response.getHeader("transfer-encoding")).isNull();
+    assertThat(response.getHeader("content-length")).isEqualTo(Integer.toString(response.body().length()));
+    assertThat(response.bodyAsString()).contains(gateway + "/graph/v1.0/users/delta");
+  }
+
+  @Test
+  void aPageWithoutTopLevelLinksIsPassedOnByteForByte() {
+    HttpResponse<Buffer> response = get("/graph/v1.0/users/plain");
+    String sent = PLAIN_PAGE.replace("UPSTREAM", upstreamUrl);
+    assertThat(response.bodyAsString()).isEqualTo(sent);
+    assertThat(response.getHeader("content-length")).isEqualTo(Integer.toString(sent.length()));
+  }
+
+  @Test
+  void aPageLargerThanIsReadWholeStreamsWithItsLinkRewritten() {
+    HttpResponse<Buffer> response = get("/graph/v1.0/users/large");
+    assertThat(response.getHeader("transfer-encoding")).isEqualTo("chunked");
+    assertThat(response.bodyAsJsonObject().getString("@odata.nextLink")).isEqualTo(gateway + "/graph/v1.0/users?$skiptoken=2");
+    assertThat(response.bodyAsJsonObject().getJsonArray("value").getString(0)).hasSize(70_000);
   }
 
   @Test
