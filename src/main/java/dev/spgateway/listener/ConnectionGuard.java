@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -29,11 +30,19 @@ public final class ConnectionGuard {
   private final AtomicInteger open = new AtomicInteger();
   private final Map<HttpConnection, State> states = new ConcurrentHashMap<>();
 
-  /** One connection's state; touched only on its event loop. */
+  /**
+   * One connection's state; touched only on its event loop. Its one timer is not moved by every request (two timer
+   * operations per request cost more than the check): when it fires, it looks at how long the connection has been
+   * idle, and closes it or sets itself again for the time left.
+   */
   private static final class State {
     long timer = -1;
     int underWay;
     boolean overCap;
+    /** No request head has been completed on this connection yet: requestHeaderTimeout applies, not idleTimeout. */
+    boolean awaitingFirstHead = true;
+    /** When the connection opened, or its last response ended (System.nanoTime()). */
+    long idleSince = System.nanoTime();
   }
 
   public ConnectionGuard(Vertx vertx, ListenerConfig config, Refusals refusals) {
@@ -56,7 +65,7 @@ public final class ConnectionGuard {
       cancel(state);
       states.remove(connection);
     });
-    arm(connection, state, true);
+    arm(connection, state, config.requestHeaderTimeout().toNanos());
   }
 
   /** A request head is complete: the head deadline stops; the idle one starts again once nothing is under way. */
@@ -67,10 +76,10 @@ public final class ConnectionGuard {
       next.handle(request);
       return;
     }
-    cancel(state);
+    state.awaitingFirstHead = false;
     state.underWay++;
     request.response().bodyEndHandler(ended -> {
-      if (--state.underWay == 0) arm(connection, state, false);
+      if (--state.underWay == 0) state.idleSince = System.nanoTime();
     });
     if (state.overCap) {
       refuse(request, 503, "too-many-connections", "the gateway has " + config.maxConnections()
@@ -122,13 +131,17 @@ public final class ConnectionGuard {
     });
   }
 
-  private void arm(HttpConnection connection, State state, boolean firstHead) {
-    cancel(state);
-    long millis = (firstHead ? config.requestHeaderTimeout() : config.idleTimeout()).toMillis();
-    state.timer = vertx.setTimer(millis, fired -> {
+  /** Checks the connection in {@code nanos}: closes it if it has been idle too long, or looks again when it would be. */
+  private void arm(HttpConnection connection, State state, long nanos) {
+    state.timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)), fired -> {
       state.timer = -1;
-      if (state.underWay > 0) return;
-      if (firstHead) {
+      long limit = (state.awaitingFirstHead ? config.requestHeaderTimeout() : config.idleTimeout()).toNanos();
+      long left = state.underWay > 0 ? limit : limit - (System.nanoTime() - state.idleSince);
+      if (left > 0) {
+        arm(connection, state, left);
+        return;
+      }
+      if (state.awaitingFirstHead) {
         // Nothing can be answered to a head that is not complete; the record says who it was.
         refusals.refused(peer(connection), null, null, 408, "request-header-timeout", "no complete request head within "
             + config.requestHeaderTimeout().toSeconds() + " s of connecting (listener.requestHeaderTimeout)");

@@ -61,11 +61,26 @@ class ListenerLimitsTest {
   @Test
   void anIdleKeptAliveConnectionIsClosed() {
     try (RawConnection kept = gateway.connect()) {
-      RawResponse response = kept.write("GET /graph/v1.0/users HTTP/1.1\r\nHost: 127.0.0.1\r\n" + ApiKeys.HEADER + ": "
-          + gateway.callerKey() + "\r\n\r\n").awaitResponse();
+      RawResponse response = kept.write(keptAlive("/graph/v1.0/users")).awaitResponse();
       assertThat(response.status()).isEqualTo(200);
       assertThat(kept.awaitClose()).as("nothing more is sent on it").isEmpty();
     }
+  }
+
+  @Test
+  void aRequestUnderWayLongerThanTheIdleLimitIsAnsweredAndItsConnectionServesTheNext() {
+    try (RawConnection busy = gateway.connect()) {
+      RawResponse slow = busy.write(keptAlive("/graph/v1.0/users/" + HostileGateway.SLOW_UPSTREAM)).awaitResponse();
+      assertThat(slow.status()).as("answered after %d ms, past idleTimeout 1s", HostileGateway.SLOW_UPSTREAM_MILLIS)
+          .isEqualTo(200);
+      // The idle limit counts from the end of the last response, not from the head it was armed at.
+      assertThat(busy.write(keptAlive("/graph/v1.0/users")).awaitResponse().status()).isEqualTo(200);
+      assertThat(busy.awaitClose()).as("then, idle, it is closed").isEmpty();
+    }
+  }
+
+  private String keptAlive(String target) {
+    return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + ApiKeys.HEADER + ": " + gateway.callerKey() + "\r\n\r\n";
   }
 
   @Test

@@ -45,6 +45,10 @@ public final class HostileGateway implements AutoCloseable {
     this.configFile = configFile;
   }
 
+  /** A last path segment the upstream answers only after {@link #SLOW_UPSTREAM_MILLIS}. */
+  public static final String SLOW_UPSTREAM = "slow-upstream";
+  public static final long SLOW_UPSTREAM_MILLIS = 1_500;
+
   /**
    * Starts one. {@code configEdit} may change config/sandbox.yaml's text; {@code upstreamHeaders} adds headers
    * to every upstream answer (a JSON {@code {"ok":true}}).
@@ -58,7 +62,11 @@ public final class HostileGateway implements AutoCloseable {
           body.toString()));
       HttpServerResponse response = request.response().putHeader("content-type", "application/json");
       upstreamHeaders.accept(response);
-      response.end("{\"ok\":true}");
+      if (request.path().endsWith("/" + SLOW_UPSTREAM)) {
+        vertx.setTimer(SLOW_UPSTREAM_MILLIS, late -> response.end("{\"ok\":true}"));
+      } else {
+        response.end("{\"ok\":true}");
+      }
     })).listen(0, "127.0.0.1"));
     String url = "http://127.0.0.1:" + upstream.actualPort();
     try {
