@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Sends a caller's request on to its upstream with vertx-http-proxy, which streams bodies both ways and
@@ -143,15 +144,16 @@ public final class Forwarder {
     }
     String encoding = headers.get(HttpHeaders.CONTENT_ENCODING);
     if (encoding != null && !encoding.equalsIgnoreCase("identity")) return Future.succeededFuture(response);
-    JsonLinkScanner scanner = new JsonLinkScanner(link -> links.rewrite(upstream, link));
+    UnaryOperator<String> rewrite = link -> links.rewrite(upstream, link);
     if (body.length() > 0 && body.length() <= WHOLE_BODY_LIMIT) {
       return WholeBody.read(body).map(whole -> {
-        response.setBody(JsonLinkScanner.mayHoldLinks(whole.byteBuf()) ? whole.rewritten(scanner) : whole);
+        boolean mayHoldLinks = JsonLinkScanner.mayHoldLinks(whole.byteBuf());
+        response.setBody(mayHoldLinks ? whole.rewritten(new JsonLinkScanner(rewrite)) : whole);
         return response;
       });
     }
     headers.remove(HttpHeaders.CONTENT_LENGTH);
-    response.setBody(Body.body(new LinkRewriter(body.stream(), scanner), -1, body.mediaType()));
+    response.setBody(Body.body(new LinkRewriter(body.stream(), new JsonLinkScanner(rewrite)), -1, body.mediaType()));
     return Future.succeededFuture(response);
   }
 

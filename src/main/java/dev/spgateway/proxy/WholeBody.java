@@ -13,14 +13,26 @@ import java.io.ByteArrayOutputStream;
 /** A response body read whole: {@link Forwarder} sends it in one write with its head. */
 record WholeBody(Buffer bytes, String mediaType) implements Body {
 
-  /** Reads {@code body} (of declared length) to its end. */
+  /** Reads {@code body} (of declared length) to its end; a body that comes in one chunk is kept as that chunk. */
   static Future<WholeBody> read(Body body) {
     Promise<WholeBody> read = Promise.promise();
-    Buffer bytes = Buffer.buffer((int) body.length());
     ReadStream<Buffer> stream = body.stream();
+    Buffer[] whole = new Buffer[1];
+    boolean[] gathering = new boolean[1];
     stream.exceptionHandler(read::tryFail);
-    stream.endHandler(ended -> read.tryComplete(new WholeBody(bytes, body.mediaType())));
-    stream.handler(bytes::appendBuffer);
+    stream.endHandler(ended -> read.tryComplete(
+        new WholeBody(whole[0] == null ? Buffer.buffer() : whole[0], body.mediaType())));
+    stream.handler(chunk -> {
+      if (whole[0] == null) {
+        whole[0] = chunk;
+        return;
+      }
+      if (!gathering[0]) {
+        whole[0] = Buffer.buffer((int) body.length()).appendBuffer(whole[0]);
+        gathering[0] = true;
+      }
+      whole[0].appendBuffer(chunk);
+    });
     stream.resume();
     return read.future();
   }

@@ -91,6 +91,15 @@ class LinkRewritingTest {
           .end(PLAIN_PAGE.replace("UPSTREAM", upstreamUrl));
       case "/v1.0/users/large" -> response.putHeader("content-type", "application/json")
           .end("{\"value\":[\"" + "x".repeat(70_000) + "\"],\"@odata.nextLink\":\"" + upstreamUrl + "/v1.0/users?$skiptoken=2\"}");
+      case "/v1.0/users/pieces" -> {
+        // A declared length, the body written in pieces that cut through the link.
+        Buffer body = Buffer.buffer("{\"value\":[1],\"@odata.nextLink\":\"" + upstreamUrl + "/v1.0/users?$skiptoken=3\"}");
+        response.putHeader("content-type", "application/json").putHeader("content-length", Integer.toString(body.length()));
+        int third = body.length() / 3;
+        response.write(body.getBuffer(0, third));
+        response.write(body.getBuffer(third, 2 * third));
+        response.end(body.getBuffer(2 * third, body.length()));
+      }
       case "/v1.0/users/gzip" -> response.putHeader("content-type", "application/json")
           .putHeader("content-encoding", "gzip").end(Buffer.buffer(gzipped));
       case "/v1.0/users/text" -> response.putHeader("content-type", "text/plain")
@@ -132,6 +141,13 @@ class LinkRewritingTest {
     assertThat(response.getHeader("transfer-encoding")).isNull();
     assertThat(response.getHeader("content-length")).isEqualTo(Integer.toString(response.body().length()));
     assertThat(response.bodyAsString()).contains(gateway + "/graph/v1.0/users/delta");
+  }
+
+  @Test
+  void aSmallPageThatComesInPiecesIsGatheredAndRewritten() {
+    HttpResponse<Buffer> response = get("/graph/v1.0/users/pieces");
+    assertThat(response.bodyAsJsonObject().getString("@odata.nextLink")).isEqualTo(gateway + "/graph/v1.0/users?$skiptoken=3");
+    assertThat(response.getHeader("content-length")).isEqualTo(Integer.toString(response.body().length()));
   }
 
   @Test
