@@ -5,14 +5,19 @@
 #                                       # sp-gateway reach it over TLS with keep-alive; prints TLS handshakes per
 #                                       # 1,000 upstream requests for each run (nginx stub_status on :9009)
 #   bash bench/perf-variant.sh loops1   # sp-gateway with listener.eventLoops: 1 (compare with SRV_CPUS=0,1)
+#   bash bench/perf-variant.sh plain    # the harness as it is (with the fix below)
 # Every knob of run.sh passes through (GW_JAR, REPS, DUR, WARMUP, SRV_CPUS, RATE_PER_CLIENT, RUN, ...).
 set -euo pipefail
-VARIANT=${1:?tls or loops1}
+VARIANT=${1:?tls, loops1 or plain}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)/shared/perf
 [[ -d $SRC ]] || SRC=${PERF_HARNESS:?set PERF_HARNESS to the shared perf folder}
 DIR=$(mktemp -d /tmp/sp-perf-$VARIANT.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 cp -r "$SRC"/. "$DIR"/ && chmod -R u+w "$DIR"
+# run.sh records versions with `haproxy -v | head -1` under pipefail: when head exits first, haproxy's SIGPIPE ends the
+# whole run at random. sed reads to the end.
+sed -i 's/haproxy -v | head -1/haproxy -v | sed -n 1p/; s/{ wrk --version 2>\&1 || true; } | head -1/{ wrk --version 2>\&1 || true; } | sed -n 1p/' \
+  "$DIR/run.sh"
 C=$DIR/conf
 case $VARIANT in
   tls)
@@ -63,6 +68,7 @@ PY
       "$C/gw-sandbox.yaml"
     grep -q 'eventLoops: 1' "$C/gw-sandbox.yaml"
     ;;
+  plain) ;;
   *) echo "unknown variant $VARIANT" >&2; exit 2 ;;
 esac
 OUT_LOG=$DIR/run.log

@@ -126,8 +126,8 @@ public final class Forwarder {
    * {@code @odata.nextLink} and {@code @odata.deltaLink}. A body of declared length up to
    * {@link #WHOLE_BODY_LIMIT} (a page of Graph or Dataverse is a few KB) is read whole, rewritten when it holds such
    * a key, and sent with its Content-Length in one write; a longer one is rewritten as it streams through (then
-   * sent chunked, since its length may change). A compressed body, a body that is not JSON, and an answer to an
-   * HTTP/1.0 caller (which would need the whole body buffered) are passed on untouched.
+   * sent chunked, since its length may change). A compressed body, a body that is not JSON, and a longer body
+   * for an HTTP/1.0 caller (which cannot read chunks) are passed on untouched.
    */
   public Future<ProxyResponse> rewriteLinks(ProxyResponse response, Upstream upstream) {
     MultiMap headers = response.headers();
@@ -138,8 +138,7 @@ public final class Forwarder {
     }
     Body body = response.getBody();
     HttpServerRequest caller = response.request().proxiedRequest();
-    if (body == null || body.length() == 0 || caller.method() == HttpMethod.HEAD
-        || caller.version() == HttpVersion.HTTP_1_0 || !isJson(body.mediaType())) {
+    if (body == null || body.length() == 0 || caller.method() == HttpMethod.HEAD || !isJson(body.mediaType())) {
       return Future.succeededFuture(response);
     }
     String encoding = headers.get(HttpHeaders.CONTENT_ENCODING);
@@ -152,6 +151,7 @@ public final class Forwarder {
         return response;
       });
     }
+    if (caller.version() == HttpVersion.HTTP_1_0) return Future.succeededFuture(response);
     headers.remove(HttpHeaders.CONTENT_LENGTH);
     response.setBody(Body.body(new LinkRewriter(body.stream(), new JsonLinkScanner(rewrite)), -1, body.mediaType()));
     return Future.succeededFuture(response);

@@ -9,9 +9,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -148,6 +150,22 @@ class LinkRewritingTest {
     HttpResponse<Buffer> response = get("/graph/v1.0/users/pieces");
     assertThat(response.bodyAsJsonObject().getString("@odata.nextLink")).isEqualTo(gateway + "/graph/v1.0/users?$skiptoken=3");
     assertThat(response.getHeader("content-length")).isEqualTo(Integer.toString(response.body().length()));
+  }
+
+  @Test
+  void anHttp10CallerGetsASmallPagesLinksRewrittenAndALargePageUntouched() {
+    WebClient http10 = WebClient.create(vertx, new WebClientOptions().setProtocolVersion(HttpVersion.HTTP_1_0));
+    try {
+      HttpResponse<Buffer> small = await(http10.get(sandbox.gateway().port(), "127.0.0.1", "/graph/v1.0/users/pieces")
+          .putHeader(ApiKeys.HEADER, sandbox.callerKey()).send());
+      assertThat(small.bodyAsJsonObject().getString("@odata.nextLink")).isEqualTo(gateway + "/graph/v1.0/users?$skiptoken=3");
+      HttpResponse<Buffer> large = await(http10.get(sandbox.gateway().port(), "127.0.0.1", "/graph/v1.0/users/large")
+          .putHeader(ApiKeys.HEADER, sandbox.callerKey()).send());
+      assertThat(large.bodyAsJsonObject().getString("@odata.nextLink")).as("cannot be re-framed for HTTP/1.0")
+          .isEqualTo(upstreamUrl + "/v1.0/users?$skiptoken=2");
+    } finally {
+      http10.close();
+    }
   }
 
   @Test
