@@ -71,6 +71,10 @@ class ConfigLoaderTest {
       bad duration                | timeout: 30s                              | timeout: soon                           | upstreams.crm-prod.timeout            | 'soon' is not a duration such as 500ms
       bad kind                    | kind: dataverse                           | kind: sharepoint                        | upstreams.crm-prod.kind               | 'sharepoint' is not one of: graph, dataverse
       vault without TLS           | https://contoso-flows.vault.azure.net     | http://contoso-flows.vault.azure.net    | keyVault                              | keyVault.url must be an https:// URL
+      no public URL off loopback  | listener: { publicBaseUrl: https://gateway.contoso.com } | listener: { host: 0.0.0.0 } | listener.publicBaseUrl | missing; the listener is on '0.0.0.0'
+      public URL over plain http  | publicBaseUrl: https://gateway.contoso.com | publicBaseUrl: http://gateway.contoso.com | listener.publicBaseUrl | use https://
+      public URL with a user      | publicBaseUrl: https://gateway.contoso.com | publicBaseUrl: https://me@gateway.contoso.com | listener.publicBaseUrl | no user, query or fragment
+      public URL with a query     | publicBaseUrl: https://gateway.contoso.com | publicBaseUrl: "https://gateway.contoso.com/?a=1" | listener.publicBaseUrl | no user, query or fragment
       """)
   void brokenConfigNamesFilePathAndFix(String kind, String replace, String with, String path, String message) {
     String yaml = VALID.replace(replace, with);
