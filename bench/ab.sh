@@ -5,27 +5,24 @@
 #   bash bench/ab.sh /tmp/before.jar target/sp-gateway.jar      # ROUNDS=4 DUR=10 WARM=40 JOPTS="-Xms512m -Xmx512m"
 # Each gateway warms up once (WARM s); then ROUNDS rounds of DUR s each, in turn. Prints medians and ranges.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd); OUT=${OUT:-/tmp/sp-ab}; HARNESS=${PERF_HARNESS:-$ROOT/../shared/perf}; ROUNDS=${ROUNDS:-4}; DUR=${DUR:-10}; WARM=${WARM:-40}
-mkdir -p "$OUT/conf" "$OUT/run"
-for f in "$HARNESS"/conf/*; do sed "s|@BASE@|$OUT|g" "$f" >"$OUT/conf/${f##*/}"; done
-PIDS=(); GWS=(); PORTS=(); NAMES=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-taskset -c 0 nginx -p "$OUT/" -e "$OUT/upstream-error.log" -c "$OUT/conf/upstream-nginx.conf" -g 'daemon off;' >"$OUT/upstream.out" 2>&1 & PIDS+=($!)
+ROOT=$(cd "$(dirname "$0")/.." && pwd); OUT=${OUT:-/tmp/sp-ab}; ROUNDS=${ROUNDS:-4}; DUR=${DUR:-10}; WARM=${WARM:-40}
+# shellcheck source=bench/harness.sh
+source "$ROOT/bench/harness.sh"
+GWS=(); PORTS=(); NAMES=()
 i=0
 for jar in "$@"; do
   i=$((i+1)); port=$((9004 + 100*i)); aport=$((port+1))
   sed "s/port: 9004/port: $port/; s/port: 9005/port: $aport/" "$OUT/conf/gw-sandbox.yaml" > "$OUT/conf/gw-$i.yaml"
   taskset -c 0 java ${JOPTS:--Xms512m -Xmx512m} -jar "$(readlink -f $jar)" sandbox --config "$OUT/conf/gw-$i.yaml" --port $port --admin-port $aport >"$OUT/gateway-$i.out" 2>&1 & GWS+=($!); PIDS+=($!); PORTS+=($port); NAMES+=($(basename $jar .jar))
 done
-url() { echo "http://127.0.0.1:$1/fast/v1.0/users/87d349ed-44d7-43e1-9a83-5f2406dee5bd"; }
-for p in "${PORTS[@]}"; do for _ in $(seq 1 300); do curl -sf -o /dev/null -H 'X-Api-Key: test-key-123' "$(url $p)" && break; sleep 0.2; done; done
-for p in "${PORTS[@]}"; do taskset -c 1 wrk -t1 -c64 -d"${WARM}s" -H 'X-Api-Key: test-key-123' "$(url $p)" >/dev/null; done
+url() { echo "http://127.0.0.1:$1$USER_PATH"; }
+for p in "${PORTS[@]}"; do await_gateway "$(url "$p")"; done
+for p in "${PORTS[@]}"; do taskset -c 1 wrk -t1 -c64 -d"${WARM}s" -H "X-Api-Key: $API_KEY" "$(url $p)" >/dev/null; done
 : > $OUT/results.txt
 for r in $(seq 1 $ROUNDS); do
   for k in "${!PORTS[@]}"; do
     gw=${GWS[$k]}; before=$(awk '{print $14 + $15}' /proc/$gw/stat)
-    taskset -c 1 wrk -t1 -c64 -d"${DUR}s" --latency -H 'X-Api-Key: test-key-123' "$(url ${PORTS[$k]})" >"$OUT/wrk.txt"
+    taskset -c 1 wrk -t1 -c64 -d"${DUR}s" --latency -H "X-Api-Key: $API_KEY" "$(url ${PORTS[$k]})" >"$OUT/wrk.txt"
     after=$(awk '{print $14 + $15}' /proc/$gw/stat)
     req=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt"); rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.txt")
     cpu=$(awk -v t=$((after - before)) -v r="$req" 'BEGIN {printf "%.1f", t * 10000 / r}')

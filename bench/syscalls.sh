@@ -6,24 +6,19 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JAR=$(readlink -f "${JAR:-$ROOT/target/sp-gateway.jar}"); WARM=${WARM:-20}; CONNS=${CONNS:-64}
-OUT=${OUT:-/tmp/sp-syscalls}; HARNESS=${PERF_HARNESS:-$ROOT/../shared/perf}
-mkdir -p "$OUT/conf" "$OUT/run"
-for f in "$HARNESS"/conf/*; do sed "s|@BASE@|$OUT|g" "$f" >"$OUT/conf/${f##*/}"; done
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-taskset -c 0 nginx -p "$OUT/" -e "$OUT/upstream-error.log" -c "$OUT/conf/upstream-nginx.conf" -g 'daemon off;' \
-  >"$OUT/upstream.out" 2>&1 & PIDS+=($!)
+OUT=${OUT:-/tmp/sp-syscalls}
+# shellcheck source=bench/harness.sh
+source "$ROOT/bench/harness.sh"
 taskset -c 0 java -Xms512m -Xmx512m -jar "$JAR" sandbox --config "$OUT/conf/gw-sandbox.yaml" --port 9004 --admin-port 9005 \
   >"$OUT/gateway.out" 2>&1 & GW=$!; PIDS+=($GW)
-URL=http://127.0.0.1:9004/fast/v1.0/users/87d349ed-44d7-43e1-9a83-5f2406dee5bd
-for _ in $(seq 1 300); do curl -sf -o /dev/null -H 'X-Api-Key: test-key-123' "$URL" && break; sleep 0.2; done
-taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARM}s" -H 'X-Api-Key: test-key-123' "$URL" >/dev/null
+URL=http://127.0.0.1:9004$USER_PATH
+await_gateway "$URL"
+taskset -c 1 wrk -t1 -c"$CONNS" -d"${WARM}s" -H "X-Api-Key: $API_KEY" "$URL" >/dev/null
 THREADS=$(for t in /proc/$GW/task/*; do echo -n "-p ${t##*/} "; done)
 # shellcheck disable=SC2086
 timeout -s INT 10 strace -c -f $THREADS -o "$OUT/strace.txt" 2>/dev/null & ST=$!
 sleep 1
-taskset -c 1 wrk -t1 -c"$CONNS" -d6s -H 'X-Api-Key: test-key-123' "$URL" >"$OUT/wrk.txt"
+taskset -c 1 wrk -t1 -c"$CONNS" -d6s -H "X-Api-Key: $API_KEY" "$URL" >"$OUT/wrk.txt"
 wait $ST || true
 requests=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
 echo "$requests requests; system calls per request, every thread of the gateway:"
