@@ -48,10 +48,13 @@ public record ServicePrincipalConfig(String tenant, String clientId, SecretRefer
    * A user-assigned managed identity.
    *
    * @param clientId its client id
-   * @param endpoint the instance metadata service's token URL; absent means Azure's,
-   *     {@value ManagedIdentityCredential#IMDS_TOKEN_URL} (set it only for a local stand-in)
+   * @param endpoint the token endpoint: absent means the one of the host the gateway runs on (App Service, Functions
+   *     and Container Apps set {@code IDENTITY_ENDPOINT} and {@code IDENTITY_HEADER}; VMs and AKS nodes have the
+   *     instance metadata service, {@value ManagedIdentityCredential#IMDS_TOKEN_URL})
+   * @param identityHeader with {@code endpoint}: the value of App Service's {@code X-IDENTITY-HEADER}, which makes
+   *     it that protocol rather than IMDS's (e.g. {@code "${IDENTITY_HEADER}"})
    */
-  public record ManagedIdentityReference(String clientId, java.net.URI endpoint) {}
+  public record ManagedIdentityReference(String clientId, java.net.URI endpoint, String identityHeader) {}
 
   /** The one kind configured; call only on a checked config. */
   public Kind kind() {
@@ -111,6 +114,9 @@ public record ServicePrincipalConfig(String tenant, String clientId, SecretRefer
       if (managedIdentity.endpoint() != null) {
         Checks.secureUrl(field(field(path, "managedIdentity"), "endpoint"), managedIdentity.endpoint(),
             ManagedIdentityCredential.IMDS_TOKEN_URL, problems);
+      } else if (managedIdentity.identityHeader() != null) {
+        problems.add(field(field(path, "managedIdentity"), "identityHeader"), "goes with an endpoint; leave both out "
+            + "to use the host's own (IDENTITY_ENDPOINT and IDENTITY_HEADER where the platform sets them)");
       }
     }
   }

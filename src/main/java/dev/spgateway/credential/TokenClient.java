@@ -92,20 +92,22 @@ public final class TokenClient {
    * A token from the Azure instance metadata service for a user-assigned managed identity (the IMDS protocol:
    * {@code GET ?api-version=2018-02-01&resource=...&client_id=...} with {@code Metadata: true}).
    */
-  public Future<AccessToken> requestFromManagedIdentity(
-      String principalName, String clientId, String endpoint, String scope, Duration timeout) {
+  public Future<AccessToken> requestFromManagedIdentity(String principalName, String clientId, String endpoint,
+      String identityHeader, String scope, Duration timeout) {
     Instant askedAt = clock.instant();
-    // IMDS takes a resource, not a scope: https://graph.microsoft.com/.default -> https://graph.microsoft.com
+    // Both take a resource, not a scope: https://graph.microsoft.com/.default -> https://graph.microsoft.com
     String resource = scope.endsWith("/.default") ? scope.substring(0, scope.length() - "/.default".length()) : scope;
-    return client.getAbs(endpoint)
-        .addQueryParam("api-version", "2018-02-01")
+    var request = client.getAbs(endpoint)
         .addQueryParam("resource", resource)
         .addQueryParam("client_id", clientId)
-        .putHeader("Metadata", "true")
         .putHeader("Accept", "application/json")
-        .timeout(timeout.toMillis())
-        .send()
-        .transform(answer -> answered(principalName, clientId, endpoint, askedAt, answer));
+        .timeout(timeout.toMillis());
+    if (identityHeader == null) {
+      request.addQueryParam("api-version", "2018-02-01").putHeader("Metadata", "true"); // IMDS
+    } else {
+      request.addQueryParam("api-version", "2019-08-01").putHeader("X-IDENTITY-HEADER", identityHeader); // App Service
+    }
+    return request.send().transform(answer -> answered(principalName, clientId, endpoint, askedAt, answer));
   }
 
   private static Future<AccessToken> answered(String principalName, String clientId, String endpoint, Instant askedAt,
@@ -130,11 +132,15 @@ public final class TokenClient {
       }
       Object token = body.getValue("access_token");
       Long expiresIn = seconds(body.getValue("expires_in"));
-      if (!(token instanceof String value) || value.isBlank() || expiresIn == null || expiresIn <= 0) {
-        return Future.failedFuture(TokenException.invalidResponse(
-            principalName, clientId, status, "answer has no access_token with a positive expires_in"));
+      // App Service's identity endpoint says when, not how long: expires_on, in seconds since 1970.
+      Long expiresOn = expiresIn == null ? seconds(body.getValue("expires_on")) : null;
+      Instant expires = expiresIn != null ? askedAt.plusSeconds(expiresIn)
+          : expiresOn != null ? Instant.ofEpochSecond(expiresOn) : null;
+      if (!(token instanceof String value) || value.isBlank() || expires == null || !expires.isAfter(askedAt)) {
+        return Future.failedFuture(TokenException.invalidResponse(principalName, clientId, status,
+            "answer has no access_token with a positive expires_in or a future expires_on"));
       }
-      return Future.succeededFuture(new AccessToken(value, askedAt.plusSeconds(expiresIn)));
+      return Future.succeededFuture(new AccessToken(value, expires));
     }
     if (body == null) {
       return Future.failedFuture(TokenException.rejected(

@@ -55,6 +55,7 @@ public final class EntraStandIn extends StandInServer {
   private final Vertx vertx;
   private final Map<String, App> apps = new ConcurrentHashMap<>(); // by tenant + "/" + clientId
   private final Map<String, ManagedIdentity> managedIdentities = new ConcurrentHashMap<>(); // by client id
+  private final String appServiceIdentityHeader = StandInHttp.newGuid();
   private final Set<String> tenants = ConcurrentHashMap.newKeySet();
   private final List<SigningKey> publishedKeys = new CopyOnWriteArrayList<>();
   private final AtomicInteger tokenRequests = new AtomicInteger();
@@ -146,6 +147,16 @@ public final class EntraStandIn extends StandInServer {
     return baseUrl() + "/metadata/identity/oauth2/token";
   }
 
+  /** App Service's (and Container Apps') identity endpoint: what those platforms put in IDENTITY_ENDPOINT. */
+  public String appServiceIdentityUrl() {
+    return baseUrl() + "/msi/token";
+  }
+
+  /** The value App Service puts in IDENTITY_HEADER, which its identity endpoint requires as X-IDENTITY-HEADER. */
+  public String appServiceIdentityHeader() {
+    return appServiceIdentityHeader;
+  }
+
   private App app(String tenant, String clientId) {
     App app = apps.get(tenant + "/" + clientId);
     if (app == null) throw new IllegalArgumentException("no app " + clientId + " in tenant " + tenant);
@@ -233,6 +244,7 @@ public final class EntraStandIn extends StandInServer {
     Router router = http.newRouter();
     router.post("/:tenant/oauth2/v2.0/token").handler(this::token);
     router.get("/metadata/identity/oauth2/token").handler(this::managedIdentityToken);
+    router.get("/msi/token").handler(this::appServiceIdentityToken);
     router.get("/:tenant/discovery/v2.0/keys").handler(this::keys);
     router.get("/:tenant/v2.0/.well-known/openid-configuration").handler(this::openIdConfiguration);
     return rotateSigningKey().compose(keyReady -> http.listen(router)).map(this);
@@ -594,6 +606,33 @@ public final class EntraStandIn extends StandInServer {
         .put("resource", resource)
         .put("token_type", "Bearer");
     StandInHttp.sendJson(ctx, 200, JSON, body);
+  }
+
+  /**
+   * App Service's identity endpoint ({@code api-version=2019-08-01}): {@code X-IDENTITY-HEADER} must be the platform's
+   * value, and the answer says when the token expires ({@code expires_on}), not how long it lasts.
+   */
+  private void appServiceIdentityToken(RoutingContext ctx) {
+    tokenRequests.incrementAndGet();
+    HttpServerRequest req = ctx.request();
+    if (!appServiceIdentityHeader.equals(req.getHeader("X-IDENTITY-HEADER"))) {
+      StandInHttp.sendJson(ctx, 401, JSON, new JsonObject().put("statusCode", 401).put("message", "Unauthorized"));
+      return;
+    }
+    String resource = req.getParam("resource");
+    ManagedIdentity identity = managedIdentities.get(String.valueOf(req.getParam("client_id")));
+    if (!"2019-08-01".equals(req.getParam("api-version")) || resource == null || identity == null) {
+      StandInHttp.sendJson(ctx, 400, JSON, new JsonObject().put("statusCode", 400)
+          .put("message", "api-version 2019-08-01, a resource and a known client_id are required"));
+      return;
+    }
+    long lifetime = tokenLifetime.toSeconds();
+    StandInHttp.sendJson(ctx, 200, JSON, new JsonObject()
+        .put("access_token", mint(identity.tenant(), identity.app(), audience(resource), lifetime))
+        .put("expires_on", Long.toString(clock.instant().getEpochSecond() + lifetime))
+        .put("resource", resource)
+        .put("token_type", "Bearer")
+        .put("client_id", identity.app().clientId()));
   }
 
   /** IMDS takes a resource; a scope's {@code /.default} and trailing slashes are not part of the audience. */

@@ -83,6 +83,10 @@ class ServicePrincipalConfigTest {
         """, "servicePrincipals.finance.clientId", "leave clientId out");
     assertProblem("""
         servicePrincipals:
+          finance: { managedIdentity: { clientId: 4b4c0000-0000-0000-0000-00000000a11c, identityHeader: x } }
+        """, "servicePrincipals.finance.managedIdentity.identityHeader", "goes with an endpoint");
+    assertProblem("""
+        servicePrincipals:
           finance: { tenant: %s, clientId: 1b4c0000-0000-0000-0000-00000000a11c, certificate: { keyVault: reports-cert } }
         """.formatted(TENANT), "keyVault", "add keyVault: { url:");
     assertProblem("""

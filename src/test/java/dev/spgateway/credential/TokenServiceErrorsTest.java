@@ -141,7 +141,7 @@ class TokenServiceErrorsTest {
 
     assertThat(failure).isInstanceOfSatisfying(TokenException.class, e -> {
       assertThat(e.outcome()).isEqualTo(TokenException.INVALID_RESPONSE);
-      assertThat(e).hasMessageEndingWith("failed: 200 answer has no access_token with a positive expires_in")
+      assertThat(e).hasMessageEndingWith("failed: 200 answer has no access_token with a positive expires_in or a future expires_on")
           .hasMessageNotContaining("eyJ0eXAi");
     });
     assertThat(requests("invalid_response")).isEqualTo(1);

@@ -64,6 +64,7 @@ class CredentialsGatewayTest {
   static final String STRANGER_ID = "5b4c0000-0000-4000-8000-00000000a55c";
   static final String PODS_ID = "6b4c0000-0000-4000-8000-00000000a66c";
   static final String NODE_ID = "7b4c0000-0000-4000-8000-00000000a77c";
+  static final String WEBAPP_ID = "7b4c0000-0000-4000-8000-00000000a77d";
   static final String VAULT_READER_ID = "8b4c0000-0000-4000-8000-00000000a88c";
   static final String PAYROLL_ID = "9b4c0000-0000-4000-8000-00000000a99c";
   static final String PAYROLL_SECRET = "payroll-" + ApiKeys.generate();
@@ -113,7 +114,8 @@ class CredentialsGatewayTest {
         .registerApp(TENANT, REPORTS_ID, null, "User.Read.All")
         .registerApp(TENANT, STRANGER_ID, null, "User.Read.All")
         .registerApp(TENANT, PODS_ID, null, "User.Read.All")
-        .registerManagedIdentity(TENANT, NODE_ID, "User.Read.All");
+        .registerManagedIdentity(TENANT, NODE_ID, "User.Read.All")
+        .registerManagedIdentity(TENANT, WEBAPP_ID, "User.Read.All");
     await(entra.start());
 
     SelfSignedTls reportsCertificate = SelfSignedTls.generate();
@@ -150,17 +152,19 @@ class CredentialsGatewayTest {
     echo = await(new EchoUpstream(vertx, new JwksBearerVerifier(vertx, jwks, issuer, ECHO_AUDIENCE, clock)).start());
     userId = GraphStandIn.userIds().get(0);
 
-    values = Map.of(
-        "AUTHORITY", entra.baseUrl(),
-        "IMDS_URL", entra.imdsUrl(),
-        "VAULT_URL", vault.vaultUrl(),
-        "VAULT_READER_SECRET", VAULT_READER_SECRET,
-        "TRUST_PEM", trustPem.toString(),
-        "GRAPH_URL", graph.baseUrl(),
-        "ECHO_URL", echo.baseUrl(),
-        "TOKEN_FILE", tokenFile.toString(),
-        "AUDIT_FILE", dir.resolve("audit.jsonl").toString(),
-        "CALLER_KEY_SHA256", ApiKeys.sha256Hex(CALLER_KEY));
+    values = Map.ofEntries(
+        Map.entry("AUTHORITY", entra.baseUrl()),
+        Map.entry("IMDS_URL", entra.imdsUrl()),
+        Map.entry("MSI_URL", entra.appServiceIdentityUrl()),
+        Map.entry("MSI_HEADER", entra.appServiceIdentityHeader()),
+        Map.entry("VAULT_URL", vault.vaultUrl()),
+        Map.entry("VAULT_READER_SECRET", VAULT_READER_SECRET),
+        Map.entry("TRUST_PEM", trustPem.toString()),
+        Map.entry("GRAPH_URL", graph.baseUrl()),
+        Map.entry("ECHO_URL", echo.baseUrl()),
+        Map.entry("TOKEN_FILE", tokenFile.toString()),
+        Map.entry("AUDIT_FILE", dir.resolve("audit.jsonl").toString()),
+        Map.entry("CALLER_KEY_SHA256", ApiKeys.sha256Hex(CALLER_KEY)));
     var config = new ConfigLoader(values::get).parse("credentials-test.yaml", CONFIG);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // A cold JVM on a busy machine: the first Key Vault reads load much of the Azure SDK.
@@ -187,6 +191,7 @@ class CredentialsGatewayTest {
         stranger: { tenant: %1$s, clientId: %7$s, certificate: { keyVault: stranger-cert } }
         pods:     { tenant: %1$s, clientId: %8$s, federated: { tokenFile: "${TOKEN_FILE}" } }
         node:     { managedIdentity: { clientId: %9$s, endpoint: "${IMDS_URL}" } }
+        webapp:   { managedIdentity: { clientId: %11$s, endpoint: "${MSI_URL}", identityHeader: "${MSI_HEADER}" } }
       upstreams:
         graph-finance:  { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-ops:      { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
@@ -196,6 +201,7 @@ class CredentialsGatewayTest {
         graph-stranger: { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-pods:     { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         graph-node:     { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
+        graph-webapp:   { url: "${GRAPH_URL}", kind: graph, resource: https://graph.microsoft.com }
         echo-desk:      { url: "${ECHO_URL}", kind: graph, resource: https://echo.example }
       callers:
         flow:
@@ -209,10 +215,11 @@ class CredentialsGatewayTest {
             - { upstream: graph-stranger, as: stranger, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-pods, as: pods, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-node, as: node, allow: [ "GET /v1.0/users/{id}" ] }
+            - { upstream: graph-webapp, as: webapp, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: echo-desk, as: desk, allow: [ "GET /anything" ] }
       audit: { file: "${AUDIT_FILE}" }
       """.formatted(TENANT, VAULT_READER_ID, FINANCE_ID, OPS_ID, DESK_ID, REPORTS_ID, STRANGER_ID, PODS_ID, NODE_ID,
-          PAYROLL_ID);
+          PAYROLL_ID, WEBAPP_ID);
 
   @AfterAll
   void stop() {
@@ -220,7 +227,8 @@ class CredentialsGatewayTest {
       await(gateway.close());
       String logs = capturedErr.toString(StandardCharsets.UTF_8);
       for (String secret : List.of(FINANCE_SECRET_1, FINANCE_SECRET_2, OPS_SECRET_1, OPS_SECRET_2, DESK_SECRET,
-          VAULT_READER_SECRET, CALLER_KEY, PAYROLL_SECRET, PAYROLL_TYPO, NEWCOMER_SECRET)) {
+          VAULT_READER_SECRET, CALLER_KEY, PAYROLL_SECRET, PAYROLL_TYPO, NEWCOMER_SECRET,
+          entra.appServiceIdentityHeader())) {
         assertThat(logs).doesNotContain(secret);
       }
       assertThat(logs).doesNotContain("has been blocked for").doesNotContain("failed unexpectedly");
@@ -235,7 +243,7 @@ class CredentialsGatewayTest {
       throws Exception {
     freshPodToken();
     Map<String, String> clientIds = Map.of("finance", FINANCE_ID, "reports", REPORTS_ID, "pods", PODS_ID,
-        "node", NODE_ID);
+        "node", NODE_ID, "webapp", WEBAPP_ID);
     clientIds.forEach((principal, clientId) -> {
       assertThat(call("/graph-" + principal + "/v1.0/users/" + userId).statusCode()).as(principal).isEqualTo(200);
       String token = graph.received().get(graph.received().size() - 1).header("Authorization").substring(7);
