@@ -74,6 +74,15 @@ public record GatewayConfig(
     return slice(CallerConfig::limits);
   }
 
+  /** The pipeline's slice: the callers whose problem answers carry the operators' detail too. */
+  public java.util.Set<String> diagnosticCallers() {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    callers.forEach((name, caller) -> {
+      if (caller.diagnostics()) names.add(name);
+    });
+    return java.util.Set.copyOf(names);
+  }
+
   /** Each service principal's client id, for the audit record. */
   public Map<String, String> clientIds() {
     Map<String, String> ids = new HashMap<>();

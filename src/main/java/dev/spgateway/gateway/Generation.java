@@ -33,7 +33,8 @@ record Generation(
     Budgets budgets,
     AuditApi.Readers auditReaders,
     RequestJudge judge,
-    RequestMetrics metrics) {
+    RequestMetrics metrics,
+    Set<String> diagnosticCallers) {
 
   /**
    * Builds every part from its slice of {@code config}: compiles the routes and registers the request meters of
@@ -53,7 +54,8 @@ record Generation(
         RateLimiter.budgets(config.callerLimits(), config.ratelimit().servicePrincipals()),
         new AuditApi.Readers(config.audit().readers()),
         new RequestJudge(policy, batches),
-        requestMetrics(config, registry));
+        requestMetrics(config, registry),
+        config.diagnosticCallers());
   }
 
   /**

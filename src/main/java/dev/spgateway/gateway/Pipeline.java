@@ -465,6 +465,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .put("status", rejection.status())
         .put("detail", rejection.detail())
         .put("requestId", exchange.requestId);
+    if (exchange.caller != null && !java.util.Objects.equals(rejection.operatorDetail(), rejection.detail())
+        && exchange.config.diagnosticCallers().contains(exchange.caller.name())) {
+      problem.put("operatorDetail", rejection.operatorDetail()); // callers.NAME.diagnostics: never a secret either
+    }
     // Refused before its 100 Continue: the body may never come, so the connection cannot carry another request.
     if (!exchange.continueSent && expectsContinue(exchange.request)
         && exchange.request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {

@@ -82,6 +82,8 @@ class CredentialsGatewayTest {
   static final String DESK_SECRET = "desk-" + ApiKeys.generate();
   static final String VAULT_READER_SECRET = "reader-" + ApiKeys.generate();
   static final String CALLER_KEY = ApiKeys.generate();
+  /** A trusted caller's key: its problem answers carry the operators' detail (callers.operator.diagnostics). */
+  static final String OPERATOR_KEY = ApiKeys.generate();
 
   final MutableClock clock = new MutableClock(Instant.now());
   final ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
@@ -164,7 +166,8 @@ class CredentialsGatewayTest {
         Map.entry("ECHO_URL", echo.baseUrl()),
         Map.entry("TOKEN_FILE", tokenFile.toString()),
         Map.entry("AUDIT_FILE", dir.resolve("audit.jsonl").toString()),
-        Map.entry("CALLER_KEY_SHA256", ApiKeys.sha256Hex(CALLER_KEY)));
+        Map.entry("CALLER_KEY_SHA256", ApiKeys.sha256Hex(CALLER_KEY)),
+        Map.entry("OPERATOR_KEY_SHA256", ApiKeys.sha256Hex(OPERATOR_KEY)));
     var config = new ConfigLoader(values::get).parse("credentials-test.yaml", CONFIG);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // A cold JVM on a busy machine: the first Key Vault reads load much of the Azure SDK.
@@ -217,6 +220,11 @@ class CredentialsGatewayTest {
             - { upstream: graph-node, as: node, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: graph-webapp, as: webapp, allow: [ "GET /v1.0/users/{id}" ] }
             - { upstream: echo-desk, as: desk, allow: [ "GET /anything" ] }
+        operator:
+          apiKey: { sha256: "${OPERATOR_KEY_SHA256}" }
+          diagnostics: true
+          routes:
+            - { upstream: graph-stranger, as: stranger, allow: [ "GET /v1.0/users/{id}" ] }
       audit: { file: "${AUDIT_FILE}" }
       """.formatted(TENANT, VAULT_READER_ID, FINANCE_ID, OPS_ID, DESK_ID, REPORTS_ID, STRANGER_ID, PODS_ID, NODE_ID,
           PAYROLL_ID, WEBAPP_ID);
@@ -227,7 +235,7 @@ class CredentialsGatewayTest {
       await(gateway.close());
       String logs = capturedErr.toString(StandardCharsets.UTF_8);
       for (String secret : List.of(FINANCE_SECRET_1, FINANCE_SECRET_2, OPS_SECRET_1, OPS_SECRET_2, DESK_SECRET,
-          VAULT_READER_SECRET, CALLER_KEY, PAYROLL_SECRET, PAYROLL_TYPO, NEWCOMER_SECRET,
+          VAULT_READER_SECRET, CALLER_KEY, OPERATOR_KEY, PAYROLL_SECRET, PAYROLL_TYPO, NEWCOMER_SECRET,
           entra.appServiceIdentityHeader())) {
         assertThat(logs).doesNotContain(secret);
       }
@@ -254,6 +262,13 @@ class CredentialsGatewayTest {
     var refused = call("/graph-stranger/v1.0/users/" + userId);
     assertThat(refused.statusCode()).isEqualTo(502);
     assertThat(refused.bodyAsJsonObject().getString("type")).isEqualTo("urn:sp-gateway:problem:token-request-failed");
+    assertThat(refused.bodyAsJsonObject().containsKey("operatorDetail")).as("a caller is told little").isFalse();
+    // A caller trusted with diagnostics is told what the operators see: whose token, and Entra ID's code.
+    var toldMore = await(client.get(gateway.port(), "127.0.0.1", "/graph-stranger/v1.0/users/" + userId)
+        .putHeader(ApiKeys.HEADER, OPERATOR_KEY).send());
+    assertThat(toldMore.statusCode()).isEqualTo(502);
+    assertThat(toldMore.bodyAsJsonObject().getString("detail")).isEqualTo(refused.bodyAsJsonObject().getString("detail"));
+    assertThat(toldMore.bodyAsJsonObject().getString("operatorDetail")).contains("'stranger'", "AADSTS700027");
 
     // The gateway started all the same; readiness names the one (principal, scope) that cannot get a token.
     var ready = await(client.get(gateway.adminPort(), "127.0.0.1", "/health/ready").send());
