@@ -18,7 +18,9 @@ import dev.spgateway.ratelimit.RateLimitConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Everything the operator asked for, bound from one YAML file by {@link ConfigLoader}. Each section's record
@@ -75,12 +77,9 @@ public record GatewayConfig(
   }
 
   /** The pipeline's slice: the callers whose problem answers carry the operators' detail too. */
-  public java.util.Set<String> diagnosticCallers() {
-    java.util.Set<String> names = new java.util.TreeSet<>();
-    callers.forEach((name, caller) -> {
-      if (caller.diagnostics()) names.add(name);
-    });
-    return java.util.Set.copyOf(names);
+  public Set<String> diagnosticCallers() {
+    return callers.entrySet().stream().filter(caller -> caller.getValue().diagnostics()).map(Map.Entry::getKey)
+        .collect(Collectors.toUnmodifiableSet());
   }
 
   /** Each service principal's client id, for the audit record. */

@@ -89,8 +89,9 @@ public final class TokenClient {
   }
 
   /**
-   * A token from the Azure instance metadata service for a user-assigned managed identity (the IMDS protocol:
-   * {@code GET ?api-version=2018-02-01&resource=...&client_id=...} with {@code Metadata: true}).
+   * A token for a user-assigned managed identity from the host: the instance metadata service ({@code
+   * GET ?api-version=2018-02-01&resource=...&client_id=...} with {@code Metadata: true}), or, given an {@code
+   * identityHeader}, App Service's identity endpoint ({@code api-version=2019-08-01} with {@code X-IDENTITY-HEADER}).
    */
   public Future<AccessToken> requestFromManagedIdentity(String principalName, String clientId, String endpoint,
       String identityHeader, String scope, Duration timeout) {

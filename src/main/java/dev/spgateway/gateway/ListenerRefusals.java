@@ -4,7 +4,9 @@ import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditRecord;
 import dev.spgateway.listener.Refusals;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,7 @@ final class ListenerRefusals implements Refusals {
   private long windowStart;
   private int inWindow;
   /** Records this second per peer address (its port left out: a flood comes from many); at most PER_SECOND keys. */
-  private final java.util.Map<String, Integer> byAddress = new java.util.HashMap<>();
+  private final Map<String, Integer> byAddress = new HashMap<>();
   private long notRecorded;
 
   ListenerRefusals(AuditLog audit) {
