@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -53,6 +54,11 @@ public final class Forwarder {
 
   /** JSON bodies of declared length up to this are read whole before their links are rewritten. */
   static final int WHOLE_BODY_LIMIT = 64 * 1024;
+  /**
+   * At most this many bytes of answers are being read whole at once, over every event loop (a thousand callers each
+   * sent a 64 KB page would otherwise hold 64 MB of a 128 MB heap); past it, answers stream as longer ones do.
+   */
+  static final long WHOLE_BODIES_LIMIT = 16L * 1024 * 1024;
 
   /** Dataverse returns at most 5,000 rows a page and ignores a larger {@code odata.maxpagesize}. */
   public static final int DATAVERSE_MAX_PAGE_SIZE = 5000;
@@ -65,6 +71,8 @@ public final class Forwarder {
    */
   private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
   private final Links links;
+  /** Bytes of the answers being read whole right now (WHOLE_BODIES_LIMIT). */
+  private final AtomicLong beingRead = new AtomicLong();
 
   public Forwarder(Supplier<HttpClient> newClient, Links links) {
     this.newClient = newClient;
@@ -144,8 +152,9 @@ public final class Forwarder {
     String encoding = headers.get(HttpHeaders.CONTENT_ENCODING);
     if (encoding != null && !encoding.equalsIgnoreCase("identity")) return Future.succeededFuture(response);
     UnaryOperator<String> rewrite = link -> links.rewrite(upstream, link);
-    if (body.length() > 0 && body.length() <= WHOLE_BODY_LIMIT) {
-      return WholeBody.read(body).map(whole -> {
+    long length = body.length();
+    if (length > 0 && length <= WHOLE_BODY_LIMIT && reserve(beingRead, length, WHOLE_BODIES_LIMIT)) {
+      return WholeBody.read(body).andThen(read -> beingRead.addAndGet(-length)).map(whole -> {
         boolean mayHoldLinks = JsonLinkScanner.mayHoldLinks(whole.byteBuf());
         response.setBody(mayHoldLinks ? whole.rewritten(new JsonLinkScanner(rewrite)) : whole);
         return response;
@@ -155,6 +164,13 @@ public final class Forwarder {
     headers.remove(HttpHeaders.CONTENT_LENGTH);
     response.setBody(Body.body(new LinkRewriter(body.stream(), new JsonLinkScanner(rewrite)), -1, body.mediaType()));
     return Future.succeededFuture(response);
+  }
+
+  /** Adds {@code bytes} to {@code inUse} if that stays within {@code limit}; says whether it did. */
+  static boolean reserve(AtomicLong inUse, long bytes, long limit) {
+    if (inUse.addAndGet(bytes) <= limit) return true;
+    inUse.addAndGet(-bytes);
+    return false;
   }
 
   /** {@code application/json} and {@code application/*+json}, whatever the parameters. */
