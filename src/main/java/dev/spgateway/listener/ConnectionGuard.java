@@ -68,7 +68,7 @@ public final class ConnectionGuard {
     arm(connection, state, config.requestHeaderTimeout().toNanos());
   }
 
-  /** A request head is complete: the head deadline stops; the idle one starts again once nothing is under way. */
+  /** A request head is complete: from now on the idle limit applies, counted from when nothing is under way. */
   void request(HttpServerRequest request, Handler<HttpServerRequest> next) {
     HttpConnection connection = request.connection();
     State state = states.get(connection);
