@@ -4,7 +4,6 @@ import dev.spgateway.identity.Caller;
 import dev.spgateway.policy.Decision;
 import dev.spgateway.proxy.Upstream;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.httpproxy.ProxyRequest;
 import java.time.Instant;
 
 /**
@@ -17,7 +16,6 @@ public final class Exchange {
   final Instant startTime = Instant.now();
   final long startNanos = System.nanoTime();
   final HttpServerRequest request;
-  final ProxyRequest proxyRequest;
   /** The config this request is judged by from start to end, whatever a reload does meanwhile. */
   final Generation config;
 
@@ -35,6 +33,8 @@ public final class Exchange {
   Rejection rejection;
   /** The body, when authorize had to read it to judge it (a {@code $batch}); forwarded exactly as read. */
   io.vertx.core.buffer.Buffer body;
+  /** The Content-Type that goes upstream, when authorize judged it (a {@code $batch}'s, written one way). */
+  String forwardedContentType;
 
   /** Query option names as sent ({@code $select}, {@code $top}), never their values. Set by authorize (issue 3). */
   java.util.List<String> queryOptions = java.util.List.of();
@@ -59,7 +59,7 @@ public final class Exchange {
   Exchange(HttpServerRequest request, Generation config) {
     this.request = request;
     this.config = config;
-    this.proxyRequest = ProxyRequest.reverseProxy(request); // pauses the body until it is forwarded
+    request.pause(); // the body waits until it is judged and forwarded
   }
 
   /** Gives back the concurrency slot, if this exchange holds one; the permit itself ignores a second call. */

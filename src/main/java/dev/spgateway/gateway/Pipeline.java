@@ -15,7 +15,11 @@ import dev.spgateway.policy.Decision;
 import dev.spgateway.policy.UnjudgedHeaders;
 import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.policy.batch.BoundedBody;
+import dev.spgateway.proxy.Answer;
+import dev.spgateway.proxy.Body;
 import dev.spgateway.proxy.Forwarder;
+import dev.spgateway.proxy.Outbound;
+import dev.spgateway.proxy.WholeBody;
 import dev.spgateway.proxy.UpstreamFailure;
 import dev.spgateway.ratelimit.Admission;
 import dev.spgateway.ratelimit.RateLimiter;
@@ -31,8 +35,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
-import io.vertx.httpproxy.Body;
-import io.vertx.httpproxy.ProxyResponse;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.List;
@@ -125,12 +127,12 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         .andThen(admitted -> {
           if (admitted.succeeded()) wantBody(exchange);
         })
-        .compose(withinBudget -> forwarder.prepare(exchange.proxyRequest, exchange.upstream, exchange.allow.target(),
-            exchange.requestId, exchange.body))
-        .compose(replayable -> token(exchange).compose(token -> forward(exchange, token, replayable)))
-        .compose(upstreamResponse -> forwarder.rewriteLinks(upstreamResponse, exchange.upstream))
-        .compose(upstreamResponse -> holdEndForAudit(exchange, upstreamResponse))
-        .compose(upstreamResponse -> forwarder.respond(upstreamResponse, exchange.requestId))
+        .compose(withinBudget -> forwarder.prepare(request, exchange.upstream, exchange.allow.target(),
+            exchange.requestId, exchange.body, exchange.forwardedContentType))
+        .compose(outbound -> token(exchange).compose(token -> forward(exchange, outbound, token)))
+        .compose(answer -> forwarder.rewriteLinks(answer, request, exchange.upstream))
+        .compose(answer -> holdEndForAudit(exchange, answer))
+        .compose(answer -> forwarder.respond(answer, request, exchange.requestId))
         .onFailure(failure -> {
           // A caller that hung up is not the gateway failing: the close handler records it.
           if (response.closed()) return;
@@ -300,7 +302,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
               .compose(decision -> settle(exchange, decision))
               .andThen(allowed -> {
                 if (allowed.succeeded()) {
-                  exchange.proxyRequest.headers().set(HttpHeaders.CONTENT_TYPE, BatchJudge.forwardedContentType(contentType));
+                  exchange.forwardedContentType = BatchJudge.forwardedContentType(contentType);
                 }
               });
         },
@@ -384,24 +386,25 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * fresh one. A 401 that is not retried (refused again, evicted a moment ago already, or a body that cannot be sent
    * twice) becomes the gateway's own {@code upstream-rejected-token} problem.
    */
-  private Future<ProxyResponse> forward(Exchange exchange, AccessToken token, boolean replayable) {
+  private Future<Answer> forward(Exchange exchange, Outbound outbound, AccessToken token) {
     long start = System.nanoTime();
-    return forwarder.send(exchange.proxyRequest, exchange.upstream, token).compose(response -> {
+    return forwarder.send(outbound, exchange.upstream, token).compose(answer -> {
       exchange.upstreamNanos = System.nanoTime() - start;
       exchange.config.metrics().upstreamLatency(exchange.upstream, exchange.upstreamNanos);
-      exchange.upstreamRequestId = response.headers().get(exchange.upstream.requestIdHeader());
+      exchange.upstreamRequestId = answer.headers().get(exchange.upstream.requestIdHeader());
       // A 429, or 503 with Retry-After, holds this service principal's calls to this upstream.
-      limiter.observe(exchange.allow.servicePrincipal(), exchange.upstream, response.getStatusCode(), response.headers());
-      rateLimitHeaders(response.headers(), exchange.admission);
-      if (response.getStatusCode() != 401) return Future.succeededFuture(response);
-      forwarder.discard(response);
+      limiter.observe(exchange.allow.servicePrincipal(), exchange.upstream, answer.status(), answer.headers());
+      rateLimitHeaders(answer.headers(), exchange.admission);
+      if (answer.status() != 401) return Future.succeededFuture(answer);
+      forwarder.discard(answer);
+      boolean replayable = outbound.replayable();
       boolean fresher = tokens.evict(exchange.allow.servicePrincipal(), exchange.upstream.scope(), token);
       if (!fresher || !replayable || exchange.retriedAfter401) {
         // The upstream's bare 401 would read as the gateway refusing the caller's key: say whose token it was.
         return Future.failedFuture(upstreamRejectedToken(exchange, fresher && !replayable));
       }
       exchange.retriedAfter401 = true;
-      return token(exchange).compose(fresh -> forward(exchange, fresh, true));
+      return token(exchange).compose(fresh -> forward(exchange, outbound, fresh));
     });
   }
 
@@ -425,14 +428,17 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    * Strict audit: the response is completed only once its record is on disk. A streamed body's last
    * chunk and end wait for it ({@link EndAfter}); a response without a body is recorded before it is sent.
    */
-  private Future<ProxyResponse> holdEndForAudit(Exchange exchange, ProxyResponse upstreamResponse) {
-    if (!audit.strict()) return Future.succeededFuture(upstreamResponse);
-    Body body = upstreamResponse.getBody();
-    if (body == null) return recordDurably(exchange, upstreamResponse.getStatusCode(), 0).map(upstreamResponse);
+  private Future<Answer> holdEndForAudit(Exchange exchange, Answer answer) {
+    if (!audit.strict()) return Future.succeededFuture(answer);
+    if (answer.body() instanceof WholeBody whole) {
+      // Read whole: its record goes on disk before the response, which is one write.
+      return recordDurably(exchange, answer.status(), whole.length()).map(answer);
+    }
+    Body.Streamed body = (Body.Streamed) answer.body();
     HttpServerResponse response = exchange.request.response();
-    upstreamResponse.setBody(Body.body(new EndAfter(body.stream(),
-        bytesOut -> recordDurably(exchange, response.getStatusCode(), bytesOut)), body.length(), body.mediaType()));
-    return Future.succeededFuture(upstreamResponse);
+    answer.body(new Body.Streamed(new EndAfter(body.stream(),
+        bytesOut -> recordDurably(exchange, response.getStatusCode(), bytesOut)), body.length()));
+    return Future.succeededFuture(answer);
   }
 
   /** Maps what went wrong to what the caller is told; messages of these failures never hold secrets. */
@@ -452,7 +458,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   private void reject(Exchange exchange, Rejection rejection) {
     exchange.rejection = rejection;
-    exchange.proxyRequest.release(); // reads and drops whatever body the caller is still sending
+    exchange.request.resume(); // reads and drops whatever body the caller is still sending
     HttpServerResponse response = exchange.request.response();
     if (response.ended() || response.closed()) return;
     if (response.headWritten()) {
@@ -551,7 +557,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
         exchange.tokenNanos < 0 ? null : millis(exchange.tokenNanos),
         exchange.upstreamNanos < 0 ? null : millis(exchange.upstreamNanos),
         exchange.upstreamRequestId,
-        allow == null ? List.of() : allow.batch().stream()
+        allow == null || allow.batch().isEmpty() ? List.of() : allow.batch().stream()
             .map(sub -> new AuditRecord.SubRequest(sub.id(), sub.method(), sub.path(), sub.ruleId())).toList(),
         null);
   }

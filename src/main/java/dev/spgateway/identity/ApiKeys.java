@@ -28,12 +28,17 @@ public final class ApiKeys {
   }
 
   public static byte[] sha256(String key) {
+    return SHA_256.get().digest(key.getBytes(StandardCharsets.UTF_8)); // digest() leaves it ready for the next key
+  }
+
+  /** One digest per thread: looking the algorithm up among the providers costs more than hashing a key. */
+  private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
-  }
+  });
 
   public static String sha256Hex(String key) {
     return HexFormat.of().formatHex(sha256(key));

@@ -5,22 +5,23 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.streams.Pipe;
-import io.vertx.httpproxy.Body;
-import io.vertx.httpproxy.ProxyRequest;
-import io.vertx.httpproxy.ProxyResponse;
-import io.vertx.httpproxy.impl.BufferingWriteStream;
-import io.vertx.httpproxy.impl.ParseUtils;
+import io.vertx.core.streams.ReadStream;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,21 +32,26 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
- * Sends a caller's request on to its upstream with vertx-http-proxy, which streams bodies both ways and
- * drops Host. This class adds: hop-by-hop headers dropped both ways ({@link HopByHop}), and what a gateway in front of Microsoft's APIs needs:
- * the caller's credentials never leave, the service principal's token goes in, and one request id
- * follows the call across both hops. Redirects are never followed: the client does not, by default.
+ * Sends a caller's request on to its upstream with Vert.x's HTTP client, streaming bodies both ways, and passes the
+ * answer back. What a gateway in front of Microsoft's APIs needs: the caller's credentials never leave, the service
+ * principal's token goes in, one request id follows the call across both hops, hop-by-hop headers stop at each hop
+ * ({@link HopByHop}), and Host is the upstream's. Headers are copied once each way, leaving out what does not pass.
+ * Redirects are never followed: the client does not, by default.
  */
 public final class Forwarder {
 
-  /** Header names never forwarded: the caller's own credentials and anything that speaks for the gateway's host. */
-  private static final List<String> CALLER_HEADERS = List.of(
+  /** Request headers never forwarded: the caller's own credentials, what speaks for the gateway's host, what is set here. */
+  private static final HeaderNames NOT_FORWARDED = new HeaderNames(concat(HopByHop.NAMES, List.of(
       "authorization", "x-api-key", "cookie", "proxy-authorization",
       "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "client-request-id",
-      "x-ms-client-request-id", "return-client-request-id");
+      "x-ms-client-request-id", "return-client-request-id", "host", "content-length")));
 
-  /** Upstream cookies pin a session to one backend; the caller has no use for them. */
-  private static final List<String> UPSTREAM_RESPONSE_HEADERS = List.of("set-cookie", "set-cookie2");
+  /**
+   * Answer headers never passed back: upstream cookies pin a session to one backend, the caller has no use for them;
+   * the length and the request id are set here.
+   */
+  private static final HeaderNames NOT_ANSWERED = new HeaderNames(concat(HopByHop.NAMES, List.of(
+      "set-cookie", "set-cookie2", "content-length", "client-request-id", "date")));
 
   /** Request bodies up to this size are kept, so a request whose token is refused can be sent again. */
   public static final int REPLAYABLE_BODY_LIMIT = 64 * 1024;
@@ -80,52 +86,89 @@ public final class Forwarder {
   }
 
   /**
-   * Prepares {@code request} to go to {@code upstream} at {@code path} (path and query, already judged),
-   * and says whether it can be sent twice: yes when it has no body or a small one, which is then read
-   * in full. Large bodies stream once. {@code readBody} is a body a stage already read to judge it (a
-   * {@code $batch}): exactly those bytes are sent, as often as needed; {@code null} otherwise.
+   * Makes what goes to the upstream for {@code caller} (paused since it arrived) at {@code pathAndQuery} (path and
+   * query, already judged) below the upstream's base path. A small body is read in full, so it can be sent twice; a
+   * larger one, or one of undeclared length, streams once. {@code readBody} is a body a stage already read to judge it (a
+   * {@code $batch}): exactly those bytes are sent, as often as needed, with {@code contentType} as judged; both are
+   * {@code null} otherwise.
    */
-  public Future<Boolean> prepare(ProxyRequest request, Upstream upstream, String pathAndQuery, String requestId,
-      Buffer readBody) {
-    request.setURI(upstream.basePath() + pathAndQuery);
-    MultiMap headers = request.headers();
-    HopByHop.strip(headers);
-    CALLER_HEADERS.forEach(headers::remove);
-    headers.set(REQUEST_ID_HEADER, requestId);
-    headers.set("return-client-request-id", "true");
-    if (upstream.kind() == UpstreamConfig.UpstreamKind.dataverse) capPageSize(headers);
-
-    if (readBody != null) {
-      request.setBody(Body.body(readBody));
-      return Future.succeededFuture(true);
-    }
-    HttpServerRequest incoming = request.proxiedRequest();
-    long length = declaredBodyLength(incoming);
+  public Future<Outbound> prepare(HttpServerRequest caller, Upstream upstream, String pathAndQuery, String requestId,
+      Buffer readBody, String contentType) {
+    String uri = upstream.basePath() + pathAndQuery;
+    if (readBody != null) return Future.succeededFuture(new Outbound(caller, uri, requestId, contentType, readBody, false));
+    long length = declaredBodyLength(caller);
     if (length == 0) {
-      request.setBody(null);
-      incoming.resume(); // lets Vert.x consume the request's end, so the connection can carry the next one
-      return Future.succeededFuture(true);
+      caller.resume(); // lets Vert.x consume the request's end, so the connection can carry the next one
+      return Future.succeededFuture(new Outbound(caller, uri, requestId, null, null, false));
     }
-    if (length < 0 || length > REPLAYABLE_BODY_LIMIT) return Future.succeededFuture(false);
-    Future<Buffer> body = incoming.body();
-    incoming.resume();
-    return body.map(buffer -> {
-      request.setBody(Body.body(buffer));
-      return true;
-    });
+    if (length < 0 || length > REPLAYABLE_BODY_LIMIT) {
+      return Future.succeededFuture(new Outbound(caller, uri, requestId, null, null, true));
+    }
+    Future<Buffer> body = caller.body();
+    caller.resume();
+    return body.map(buffer -> new Outbound(caller, uri, requestId, null, buffer, false));
   }
 
-  /** Sends the prepared request with {@code token}; the response's body is still unread. */
-  public Future<ProxyResponse> send(ProxyRequest request, Upstream upstream, AccessToken token) {
+  /** Sends {@code request} with {@code token}; the answer's body is still unread. */
+  public Future<Answer> send(Outbound request, Upstream upstream, AccessToken token) {
     CharSequence authorization = BEARERS.get().header(token);
     return clients.computeIfAbsent(Thread.currentThread(), loop -> newClient.get()).request(upstream.requestOptions())
-        .compose(upstreamRequest -> {
-          // Put on the upstream request itself: the proxy request's headers are copied over as Strings, encoded
-          // char by char, and a token is 1-2 KB; this one is written as the bytes it already is.
-          upstreamRequest.putHeader(HttpHeaders.AUTHORIZATION, authorization);
-          return request.send(upstreamRequest);
+        .compose(out -> {
+          out.setMethod(request.caller.method()).setURI(request.uri);
+          copyRequestHeaders(request, upstream, out.headers());
+          // Put as the bytes it already is: a token is 1-2 KB, and a String would be encoded char by char.
+          out.putHeader(HttpHeaders.AUTHORIZATION, authorization);
+          request.caller.response().exceptionHandler(failure -> out.reset(0L, failure));
+          Future<Answer> answered = out.response().map(answer -> {
+            answer.pause(); // its body waits until it is passed on; paused as it is handed over, before any chunk
+            return new Answer(answer);
+          });
+          sendBody(request, out);
+          return answered;
         })
         .recover(failure -> Future.failedFuture(classify(upstream, failure)));
+  }
+
+  /**
+   * The caller's headers as the upstream gets them: without hop-by-hop headers (and those {@code Connection} names),
+   * the caller's credentials, or what speaks for the gateway's host; Dataverse's page size capped; this request's id.
+   */
+  private static void copyRequestHeaders(Outbound request, Upstream upstream, MultiMap to) {
+    MultiMap from = request.caller.headers();
+    HeaderNames named = HopByHop.connectionNamed(from);
+    boolean dataverse = upstream.kind() == UpstreamConfig.UpstreamKind.dataverse;
+    from.forEach((name, value) -> {
+      if (NOT_FORWARDED.contains(name) || (named != null && named.contains(name))) return;
+      if (request.contentType != null && name.equalsIgnoreCase("content-type")) return;
+      to.add(name, dataverse && name.equalsIgnoreCase("prefer") ? capPageSize(value) : value);
+    });
+    if (request.contentType != null) to.set(HttpHeaders.CONTENT_TYPE, request.contentType);
+    to.set(REQUEST_ID_HEADER, request.requestId);
+    to.set("return-client-request-id", "true");
+  }
+
+  /** A held body goes with the head in one write; a streamed one is piped from the caller, its end with it. */
+  private static void sendBody(Outbound request, HttpClientRequest out) {
+    if (request.body != null) {
+      out.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(request.body.length()));
+      out.end(request.body);
+      return;
+    }
+    if (!request.streamed) {
+      if (request.caller.headers().contains(HttpHeaders.CONTENT_LENGTH)) out.putHeader(HttpHeaders.CONTENT_LENGTH, "0");
+      out.end();
+      return;
+    }
+    long length = declaredBodyLength(request.caller);
+    if (length >= 0) {
+      out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length));
+    } else {
+      out.setChunked(true);
+    }
+    Pipe<Buffer> pipe = request.caller.pipe();
+    pipe.endOnComplete(true);
+    pipe.endOnFailure(false);
+    pipe.to(out).onFailure(failed -> out.reset());
   }
 
   /**
@@ -137,33 +180,31 @@ public final class Forwarder {
    * sent chunked, since its length may change). A compressed body, a body that is not JSON, and a longer body
    * for an HTTP/1.0 caller (which cannot read chunks) are passed on untouched.
    */
-  public Future<ProxyResponse> rewriteLinks(ProxyResponse response, Upstream upstream) {
-    MultiMap headers = response.headers();
+  public Future<Answer> rewriteLinks(Answer answer, HttpServerRequest caller, Upstream upstream) {
+    MultiMap headers = answer.headers();
     for (String name : Links.LINK_HEADERS) {
       String value = headers.get(name);
       String rewritten = value == null ? null : links.rewrite(upstream, value);
       if (rewritten != null) headers.set(name, rewritten);
     }
-    Body body = response.getBody();
-    HttpServerRequest caller = response.request().proxiedRequest();
-    if (body == null || body.length() == 0 || caller.method() == HttpMethod.HEAD || !isJson(body.mediaType())) {
-      return Future.succeededFuture(response);
+    if (!(answer.body() instanceof Body.Streamed body) || body.length() == 0 || caller.method() == HttpMethod.HEAD
+        || !isJson(headers.get(HttpHeaders.CONTENT_TYPE))) {
+      return Future.succeededFuture(answer);
     }
     String encoding = headers.get(HttpHeaders.CONTENT_ENCODING);
-    if (encoding != null && !encoding.equalsIgnoreCase("identity")) return Future.succeededFuture(response);
+    if (encoding != null && !encoding.equalsIgnoreCase("identity")) return Future.succeededFuture(answer);
     UnaryOperator<String> rewrite = link -> links.rewrite(upstream, link);
     long length = body.length();
     if (length > 0 && length <= WHOLE_BODY_LIMIT && reserve(beingRead, length, WHOLE_BODIES_LIMIT)) {
       return WholeBody.read(body).andThen(read -> beingRead.addAndGet(-length)).map(whole -> {
         boolean mayHoldLinks = JsonLinkScanner.mayHoldLinks(whole.byteBuf());
-        response.setBody(mayHoldLinks ? whole.rewritten(new JsonLinkScanner(rewrite)) : whole);
-        return response;
+        answer.body(mayHoldLinks ? whole.rewritten(new JsonLinkScanner(rewrite)) : whole);
+        return answer;
       });
     }
-    if (caller.version() == HttpVersion.HTTP_1_0) return Future.succeededFuture(response);
-    headers.remove(HttpHeaders.CONTENT_LENGTH);
-    response.setBody(Body.body(new LinkRewriter(body.stream(), new JsonLinkScanner(rewrite)), -1, body.mediaType()));
-    return Future.succeededFuture(response);
+    if (caller.version() == HttpVersion.HTTP_1_0) return Future.succeededFuture(answer);
+    answer.body(new Body.Streamed(new LinkRewriter(body.stream(), new JsonLinkScanner(rewrite)), -1));
+    return Future.succeededFuture(answer);
   }
 
   /** Adds {@code bytes} to {@code inUse} if that stays within {@code limit}; says whether it did. */
@@ -184,106 +225,69 @@ public final class Forwarder {
   /**
    * {@code Prefer: odata.maxpagesize=N} above Dataverse's 5,000 is lowered to 5,000: the gateway says what it
    * forwards rather than rely on the upstream ignoring it. A page size is a preference, so a smaller page
-   * never breaks a caller that follows {@code @odata.nextLink}.
+   * never breaks a caller that follows {@code @odata.nextLink}. {@code value} is one Prefer header's value.
    */
-  static void capPageSize(MultiMap headers) {
-    List<String> values = headers.getAll("prefer");
-    if (values.isEmpty()) return;
-    List<String> capped = new ArrayList<>(values.size());
-    boolean changed = false;
-    for (String value : values) {
-      StringBuilder out = new StringBuilder();
-      for (String preference : value.split(",")) {
-        String trimmed = preference.trim();
-        String lower = trimmed.toLowerCase(Locale.ROOT);
-        if (lower.startsWith("odata.maxpagesize=")) {
-          String size = trimmed.substring("odata.maxpagesize=".length()).trim();
-          boolean number = !size.isEmpty() && size.length() <= 9 && size.chars().allMatch(Character::isDigit);
-          if (!number || Integer.parseInt(size) > DATAVERSE_MAX_PAGE_SIZE || Integer.parseInt(size) == 0) {
-            trimmed = "odata.maxpagesize=" + DATAVERSE_MAX_PAGE_SIZE;
-            changed = true;
-          }
+  static String capPageSize(String value) {
+    if (!value.toLowerCase(Locale.ROOT).contains("odata.maxpagesize=")) return value;
+    StringBuilder out = new StringBuilder();
+    for (String preference : value.split(",")) {
+      String trimmed = preference.trim();
+      if (trimmed.toLowerCase(Locale.ROOT).startsWith("odata.maxpagesize=")) {
+        String size = trimmed.substring("odata.maxpagesize=".length()).trim();
+        boolean number = !size.isEmpty() && size.length() <= 9 && size.chars().allMatch(Character::isDigit);
+        if (!number || Integer.parseInt(size) > DATAVERSE_MAX_PAGE_SIZE || Integer.parseInt(size) == 0) {
+          trimmed = "odata.maxpagesize=" + DATAVERSE_MAX_PAGE_SIZE;
         }
-        if (!out.isEmpty()) out.append(',');
-        out.append(trimmed);
       }
-      capped.add(out.toString());
+      if (!out.isEmpty()) out.append(',');
+      out.append(trimmed);
     }
-    if (changed) headers.set("prefer", capped);
-  }
-
-  /** Passes the upstream's answer back to the caller, streaming its body. */
-  public Future<Void> respond(ProxyResponse response, String requestId) {
-    MultiMap headers = response.headers();
-    HopByHop.strip(headers);
-    UPSTREAM_RESPONSE_HEADERS.forEach(headers::remove);
-    headers.set(REQUEST_ID_HEADER, requestId);
-    return send(response);
+    return out.toString();
   }
 
   /**
-   * What vertx-http-proxy's {@code ProxiedResponse.send()} does, step for step, except that it parses and formats
-   * the upstream's {@code Date} for every response (a tenth of the library's own time per request): here each
-   * distinct {@code Date} (it changes once a second) is converted once per event loop, to the same text.
+   * Passes {@code answer} back to the caller of {@code caller}: status and reason, the upstream's headers but those
+   * that do not pass ({@link #NOT_ANSWERED}, and those its {@code Connection} names), this request's id, and the body,
+   * a whole one in one write with its head, a streamed one as it comes. The upstream's {@code Date} is passed on
+   * when it is an HTTP date; else (none, or unreadable) the caller gets the gateway's time.
    */
-  private Future<Void> send(ProxyResponse response) {
-    HttpServerResponse out = response.request().proxiedRequest().response();
-    out.setStatusCode(response.getStatusCode());
-    if (response.getStatusMessage() != null) out.setStatusMessage(response.getStatusMessage());
-    MultiMap headers = response.headers();
-    out.putHeader(HttpHeaders.DATE, DATES.get().date(headers));
-
-    List<String> warnings = headers.getAll("warning");
-    if (!warnings.isEmpty()) {
-      // A warning whose date is not the response's is stale (RFC 7234 5.5): dropped.
-      String date = headers.get(HttpHeaders.DATE);
-      Instant dated = date == null ? null : ParseUtils.parseHeaderDate(date);
-      warnings = new ArrayList<>(warnings);
-      warnings.removeIf(warning -> {
-        Instant warned = ParseUtils.parseWarningHeaderDate(warning);
-        return warned != null && dated != null && !warned.equals(dated);
-      });
-    }
-    out.putHeader("warning", warnings);
-
-    Body body = response.getBody();
+  public Future<Void> respond(Answer answer, HttpServerRequest caller, String requestId) {
+    HttpServerResponse out = caller.response();
+    out.setStatusCode(answer.status());
+    if (answer.statusMessage() != null) out.setStatusMessage(answer.statusMessage());
+    MultiMap headers = answer.headers();
+    HeaderNames named = HopByHop.connectionNamed(headers);
     MultiMap outHeaders = out.headers();
-    for (Map.Entry<String, String> header : headers) {
-      String name = header.getKey();
-      if (name.equals("content-type") && body != null) continue;
-      if (name.equalsIgnoreCase("date") || name.equalsIgnoreCase("warning")
-          || name.equalsIgnoreCase("transfer-encoding")) continue;
-      outHeaders.add(name, header.getValue());
-    }
+    headers.forEach((name, value) -> {
+      if (!NOT_ANSWERED.contains(name) && (named == null || !named.contains(name))) outHeaders.add(name, value);
+    });
+    outHeaders.set(HttpHeaders.DATE, DATES.get().date(headers.get(HttpHeaders.DATE)));
+    outHeaders.set(REQUEST_ID_HEADER, requestId);
 
-    HttpClientResponse upstream = response.proxiedResponse();
-    if (body == null) {
-      if (upstream != null && upstream.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
-        out.putHeader(HttpHeaders.CONTENT_LENGTH, "0");
-      }
-      return out.end();
-    }
-    if (body.mediaType() != null) out.putHeader(HttpHeaders.CONTENT_TYPE, body.mediaType());
+    Body body = answer.body();
     if (body instanceof WholeBody whole) {
-      // Head and body in one write (a pipe writes the body, then an empty end).
       out.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(whole.bytes().length()));
       return out.end(whole.bytes());
     }
-    if (body.length() >= 0) {
-      out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(body.length()));
-    } else if (response.request().proxiedRequest().version() == HttpVersion.HTTP_1_0) {
+    Body.Streamed streamed = (Body.Streamed) body;
+    if (streamed.length() >= 0) {
+      out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(streamed.length()));
+    } else if (caller.version() == HttpVersion.HTTP_1_0) {
       // An HTTP/1.0 caller cannot read chunks: the body is gathered first.
-      BufferingWriteStream whole = new BufferingWriteStream();
-      return body.stream().pipeTo(whole).compose(done -> out.end(whole.content()));
+      Buffer gathered = Buffer.buffer();
+      Promise<Void> ended = Promise.promise();
+      ReadStream<Buffer> stream = streamed.stream();
+      stream.exceptionHandler(ended::tryFail).endHandler(ended::tryComplete).handler(gathered::appendBuffer).resume();
+      return ended.future().compose(done -> out.end(gathered));
     } else {
       out.setChunked(true);
     }
-    Pipe<Buffer> pipe = body.stream().pipe();
+    Pipe<Buffer> pipe = streamed.stream().pipe();
     pipe.endOnSuccess(true);
     pipe.endOnFailure(false);
     return pipe.to(out).andThen(piped -> {
       if (piped.failed()) {
-        if (upstream != null) upstream.request().reset();
+        answer.reset();
         out.reset();
       }
     });
@@ -305,31 +309,39 @@ public final class Forwarder {
     }
   }
 
-  /** The caller's {@code Date} for an upstream's, as vertx-http-proxy makes it; the last one kept per event loop. */
+  /** The last upstream Date seen valid, and the gateway's own time, per event loop: each changes once a second. */
   private static final ThreadLocal<Dates> DATES = ThreadLocal.withInitial(Dates::new);
 
   private static final class Dates {
-    private String upstreamDate;
-    private String callerDate;
+    private static final DateTimeFormatter IMF_FIXDATE =
+        DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+    private String validUpstreamDate;
+    private long ownSecond = Long.MIN_VALUE;
+    private String ownDate;
 
-    String date(MultiMap headers) {
-      String date = headers.get(HttpHeaders.DATE);
-      if (date != null && date.equals(upstreamDate)) return callerDate;
-      Instant parsed = date != null ? ParseUtils.parseHeaderDate(date) : warningDate(headers);
-      String formatted = ParseUtils.formatHttpDate(parsed != null ? parsed : Instant.now());
-      if (date != null && parsed != null) { // only a date read from the header is the same text next time
-        upstreamDate = date;
-        callerDate = formatted;
+    String date(String upstreamDate) {
+      if (upstreamDate != null) {
+        if (upstreamDate.equals(validUpstreamDate)) return upstreamDate;
+        if (isHttpDate(upstreamDate)) {
+          validUpstreamDate = upstreamDate;
+          return upstreamDate;
+        }
       }
-      return formatted;
+      long second = System.currentTimeMillis() / 1000;
+      if (second != ownSecond) {
+        ownDate = IMF_FIXDATE.format(Instant.ofEpochSecond(second));
+        ownSecond = second;
+      }
+      return ownDate;
     }
 
-    private static Instant warningDate(MultiMap headers) {
-      for (String warning : headers.getAll("warning")) {
-        Instant date = ParseUtils.parseWarningHeaderDate(warning);
-        if (date != null) return date;
+    private static boolean isHttpDate(String value) {
+      try {
+        DateTimeFormatter.RFC_1123_DATE_TIME.parse(value);
+        return true;
+      } catch (DateTimeParseException e) {
+        return false;
       }
-      return null;
     }
   }
 
@@ -338,9 +350,9 @@ public final class Forwarder {
     clients.values().forEach(HttpClient::close);
   }
 
-  /** Lets go of a response that will not be passed on (a 401 about to be retried). */
-  public void discard(ProxyResponse response) {
-    response.release();
+  /** Lets go of an answer that will not be passed on (a 401 about to be retried). */
+  public void discard(Answer answer) {
+    answer.discard();
   }
 
   /**
@@ -369,5 +381,11 @@ public final class Forwarder {
         : failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
     return new UpstreamFailure("upstream '" + upstream.name() + "' at " + upstream.host() + ":" + upstream.port()
         + " is unreachable (" + why + ")", false);
+  }
+
+  private static List<String> concat(Collection<String> first, Collection<String> second) {
+    List<String> both = new ArrayList<>(first);
+    both.addAll(second);
+    return both;
   }
 }

@@ -1,6 +1,8 @@
 package dev.spgateway.proxy;
 
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -20,14 +22,24 @@ public final class HopByHop {
 
   private HopByHop() {}
 
-  /** Removes every hop-by-hop header from {@code headers}, including those that {@code Connection} names. */
-  public static void strip(MultiMap headers) {
-    for (String connection : headers.getAll("connection")) {
-      for (String name : connection.split(",")) {
-        String trimmed = name.trim().toLowerCase(Locale.ROOT);
-        if (!trimmed.isEmpty()) headers.remove(trimmed);
+  private static final HeaderNames ALWAYS = new HeaderNames(NAMES);
+
+  /**
+   * The further header names that {@code Connection} lists in {@code headers} (hop-by-hop too), or {@code null} when
+   * it lists none beyond {@link #NAMES} and {@code close}, as it almost always does.
+   */
+  static HeaderNames connectionNamed(MultiMap headers) {
+    String first = headers.get(HttpHeaders.CONNECTION);
+    if (first == null) return null;
+    List<String> values = headers.getAll(HttpHeaders.CONNECTION);
+    if (values.size() == 1 && (first.equalsIgnoreCase("keep-alive") || first.equalsIgnoreCase("close"))) return null;
+    List<String> named = new ArrayList<>();
+    for (String connection : values) {
+      for (String token : connection.split(",")) {
+        String name = token.trim().toLowerCase(Locale.ROOT);
+        if (!name.isEmpty() && !name.equals("close") && !ALWAYS.contains(name)) named.add(name);
       }
     }
-    NAMES.forEach(headers::remove);
+    return named.isEmpty() ? null : new HeaderNames(named);
   }
 }

@@ -6,22 +6,19 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.streams.ReadStream;
-import io.vertx.httpproxy.Body;
-import io.vertx.httpproxy.impl.BufferedReadStream;
 import java.io.ByteArrayOutputStream;
 
-/** A response body read whole: {@link Forwarder} sends it in one write with its head. */
-record WholeBody(Buffer bytes, String mediaType) implements Body {
+/** An answer body read whole: {@link Forwarder} sends it in one write with its head. */
+public record WholeBody(Buffer bytes) implements Body {
 
   /** Reads {@code body} (of declared length) to its end; a body that comes in one chunk is kept as that chunk. */
-  static Future<WholeBody> read(Body body) {
+  static Future<WholeBody> read(Body.Streamed body) {
     Promise<WholeBody> read = Promise.promise();
     ReadStream<Buffer> stream = body.stream();
     Buffer[] whole = new Buffer[1];
     boolean[] gathering = new boolean[1];
     stream.exceptionHandler(read::tryFail);
-    stream.endHandler(ended -> read.tryComplete(
-        new WholeBody(whole[0] == null ? Buffer.buffer() : whole[0], body.mediaType())));
+    stream.endHandler(ended -> read.tryComplete(new WholeBody(whole[0] == null ? Buffer.buffer() : whole[0])));
     stream.handler(chunk -> {
       if (whole[0] == null) {
         whole[0] = chunk;
@@ -54,17 +51,12 @@ record WholeBody(Buffer bytes, String mediaType) implements Body {
     };
     scanner.feed(in, 0, in.length, sink);
     scanner.end(sink);
-    return new WholeBody(Buffer.buffer(out.toByteArray()), mediaType);
+    return new WholeBody(Buffer.buffer(out.toByteArray()));
   }
 
   @Override
   public long length() {
     return bytes.length();
-  }
-
-  @Override
-  public ReadStream<Buffer> stream() {
-    return new BufferedReadStream(bytes);
   }
 
   /** The bytes as Netty holds them, for a search without a copy. */
