@@ -426,12 +426,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
 
   /**
    * Strict audit: the response is completed only once its record is on disk. A streamed body's last
-   * chunk and end wait for it ({@link EndAfter}); a response without a body is recorded before it is sent.
+   * chunk and end wait for it ({@link EndAfter}); a body read whole is recorded before it is sent with its head.
    */
   private Future<Answer> holdEndForAudit(Exchange exchange, Answer answer) {
     if (!audit.strict()) return Future.succeededFuture(answer);
     if (answer.body() instanceof WholeBody whole) {
-      // Read whole: its record goes on disk before the response, which is one write.
       return recordDurably(exchange, answer.status(), whole.length()).map(answer);
     }
     Body.Streamed body = (Body.Streamed) answer.body();

@@ -211,7 +211,11 @@ class GatewayIntegrationTest {
   void anAllowedCallReachesGraphWithTheServicePrincipalsTokenAndNothingOfTheCallers() {
     String user = GraphStandIn.userIds().get(0);
     HttpResponse<Buffer> response = send(client.get(gateway.port(), "127.0.0.1", "/graph/v1.0/users/" + user)
-        .putHeader(ApiKeys.HEADER, CALLER_KEY).putHeader("Cookie", "session=caller").putHeader("Authorization", "Basic x"));
+        .putHeader(ApiKeys.HEADER, CALLER_KEY).putHeader("Cookie", "session=caller").putHeader("Authorization", "Basic x")
+        .putHeader("Proxy-Authorization", "Basic y").putHeader("Forwarded", "for=10.0.0.1;host=evil.example")
+        .putHeader("X-Forwarded-For", "10.0.0.1").putHeader("X-Forwarded-Host", "evil.example")
+        .putHeader("X-Forwarded-Proto", "http").putHeader("Client-Request-Id", "chosen-by-caller")
+        .putHeader("x-ms-client-request-id", "chosen-too").putHeader("ConsistencyLevel", "eventual"));
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.bodyAsJsonObject().getString("id")).isEqualTo(user);
@@ -220,8 +224,14 @@ class GatewayIntegrationTest {
     assertThat(claims.getString("aud")).isEqualTo(GraphStandIn.AUDIENCE);
     assertThat(claims.getString("sub")).isEqualTo(FINANCE_ID);
     assertThat(received.header(ApiKeys.HEADER)).isNull();
-    assertThat(received.header("Cookie")).isNull();
+    for (String callers : List.of("Cookie", "Proxy-Authorization", "Forwarded", "X-Forwarded-For", "X-Forwarded-Host",
+        "X-Forwarded-Proto", "x-ms-client-request-id")) {
+      assertThat(received.header(callers)).as(callers).isNull();
+    }
+    assertThat(received.header("ConsistencyLevel")).as("a header of the API's own passes").isEqualTo("eventual");
+    assertThat(received.header("Host")).isEqualTo("127.0.0.1:" + graph.port());
     assertThat(response.headers().getAll("client-request-id")).hasSize(1);
+    assertThat(response.getHeader("client-request-id")).isNotEqualTo("chosen-by-caller");
     assertThat(received.header("client-request-id")).isEqualTo(response.getHeader("client-request-id"));
     assertThat(response.getHeader("request-id")).as("Graph's own request id passes back").isNotNull();
   }

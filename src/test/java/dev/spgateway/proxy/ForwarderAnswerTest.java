@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spgateway.credential.AccessToken;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpVersion;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -40,10 +43,24 @@ class ForwarderAnswerTest {
   void start() {
     HttpServer upstream = await(vertx.createHttpServer().requestHandler(request -> {
       MultiMap headers = answers.poll();
+      var response = request.response();
       String status = headers.get("x-status");
-      if (status != null) request.response().setStatusCode(Integer.parseInt(status)).setStatusMessage("Took Its Time");
-      request.response().headers().addAll(headers.remove("x-status"));
-      request.response().putHeader("content-type", "application/json").end("{\"id\":\"42\"}");
+      if (status != null) response.setStatusCode(Integer.parseInt(status)).setStatusMessage("Took Its Time");
+      boolean chunked = headers.contains("x-chunked");
+      response.headers().addAll(headers.remove("x-status").remove("x-chunked"));
+      if (response.getStatusCode() == 304) {
+        response.end();
+        return;
+      }
+      response.putHeader("content-type", "application/json");
+      if (request.method() == HttpMethod.HEAD) { // the length of what a GET would get, and no body
+        response.putHeader("content-length", "11").end();
+      } else if (chunked) {
+        response.setChunked(true).write("{\"id\":");
+        response.end("\"42\"}");
+      } else {
+        response.end("{\"id\":\"42\"}");
+      }
     }).listen(0, "127.0.0.1"));
     Upstream target = new Upstream("graph", UpstreamConfig.UpstreamKind.graph, "127.0.0.1", upstream.actualPort(),
         false, "", "https://graph.microsoft.com/.default", "request-id", 5_000L, 5_000L, List.of());
@@ -116,11 +133,51 @@ class ForwarderAnswerTest {
     }
   }
 
+  @Test
+  void aHeadAnswerKeepsItsLengthAndHasNoBody() {
+    answers.add(MultiMap.caseInsensitiveMultiMap());
+    Answered answer = call(caller, HttpMethod.HEAD);
+    assertThat(answer.response().statusCode()).isEqualTo(200);
+    assertThat(answer.response().getHeader("content-length")).isEqualTo("11");
+    assertThat(answer.body().length()).isZero();
+  }
+
+  @Test
+  void aNotModifiedAnswerHasNoBody() {
+    answers.add(MultiMap.caseInsensitiveMultiMap().add("x-status", "304").add("ETag", "\"v1\""));
+    Answered answer = call(caller, HttpMethod.GET);
+    assertThat(answer.response().statusCode()).isEqualTo(304);
+    assertThat(answer.response().getHeader("etag")).isEqualTo("\"v1\"");
+    assertThat(answer.response().headers().contains("transfer-encoding")).isFalse();
+    assertThat(answer.body().length()).isZero();
+  }
+
+  @Test
+  void anAnswerOfUnknownLengthIsChunkedAndReachesAnHttp10CallerWhole() {
+    answers.add(MultiMap.caseInsensitiveMultiMap().add("x-chunked", "yes"));
+    Answered chunked = call(caller, HttpMethod.GET);
+    assertThat(chunked.response().getHeader("transfer-encoding")).isEqualTo("chunked");
+    assertThat(chunked.body().toString()).isEqualTo("{\"id\":\"42\"}");
+
+    answers.add(MultiMap.caseInsensitiveMultiMap().add("x-chunked", "yes"));
+    HttpClient http10 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_0));
+    Answered whole = call(http10, HttpMethod.GET);
+    assertThat(whole.response().getHeader("transfer-encoding")).isNull();
+    assertThat(whole.response().getHeader("content-length")).isEqualTo("11");
+    assertThat(whole.body().toString()).isEqualTo("{\"id\":\"42\"}");
+  }
+
+  record Answered(HttpClientResponse response, Buffer body) {}
+
   /** One call through the front. */
   private HttpClientResponse get() {
+    return call(caller, HttpMethod.GET).response();
+  }
+
+  private Answered call(HttpClient client, HttpMethod method) {
     // body() is asked for inside send()'s step on the event loop: chained from this thread instead, it can be
     // attached after the response's end has already been handed out, and then never completes (as in HopByHopTest).
-    return await(caller.request(HttpMethod.GET, front.actualPort(), "127.0.0.1", "/v1.0/users/42")
-        .compose(request -> request.send().compose(response -> response.body().map(response))));
+    return await(client.request(method, front.actualPort(), "127.0.0.1", "/v1.0/users/42")
+        .compose(request -> request.send().compose(response -> response.body().map(body -> new Answered(response, body)))));
   }
 }
