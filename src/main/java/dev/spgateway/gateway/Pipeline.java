@@ -74,6 +74,7 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final TokenSource tokens;
   private final Forwarder forwarder;
   private final AuditLog audit;
+  private final UpstreamFailureLog upstreamFailures = new UpstreamFailureLog();
   /** Requests admitted and not yet recorded: a graceful stop waits for them. */
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
@@ -138,7 +139,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
           if (response.closed()) return;
           // A failure may be logged: the line carries this request's id.
           try (var id = MDC.putCloseable(Logging.REQUEST_ID, exchange.requestId)) {
-            reject(exchange, asRejection(failure));
+            Rejection rejection = asRejection(failure);
+            if (failure instanceof UpstreamFailure upstream) {
+              upstreamFailures.failed(upstream, exchange.allow.servicePrincipal(), rejection);
+            }
+            reject(exchange, rejection);
           }
         });
   }
@@ -444,9 +449,11 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private static Rejection asRejection(Throwable failure) {
     if (failure instanceof Rejection rejection) return rejection;
     if (failure instanceof UpstreamFailure upstream) {
-      return upstream.timeout()
-          ? new Rejection(504, "upstream-timeout", upstream.getMessage())
-          : new Rejection(502, "upstream-unreachable", upstream.getMessage());
+      return switch (upstream.kind()) {
+        case UNREACHABLE -> new Rejection(502, "upstream-unreachable", upstream.getMessage());
+        case TIMEOUT -> new Rejection(504, "upstream-timeout", upstream.getMessage());
+        case BROKE_OFF -> new Rejection(502, "connection-closed", upstream.getMessage());
+      };
     }
     if (failure instanceof ClosedChannelException) {
       // The caller hung up (its close can overtake response.closed()), or the upstream closed a pooled connection.

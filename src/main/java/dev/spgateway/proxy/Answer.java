@@ -1,8 +1,11 @@
 package dev.spgateway.proxy;
 
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.streams.ReadStream;
 
 /**
  * An upstream's answer on its way back to the caller: its status, its headers (the upstream's own, edited in place:
@@ -13,9 +16,9 @@ public final class Answer {
   private final HttpClientResponse upstream;
   private Body body;
 
-  Answer(HttpClientResponse upstream) {
+  Answer(HttpClientResponse upstream, Upstream from) {
     this.upstream = upstream;
-    this.body = new Body.Streamed(upstream, declaredLength(upstream.headers()));
+    this.body = new Body.Streamed(new FailingAsUpstream(upstream, from), declaredLength(upstream.headers()));
   }
 
   public int status() {
@@ -49,6 +52,50 @@ public final class Answer {
   /** Cuts the exchange with the upstream off (the caller's side failed halfway). */
   void reset() {
     upstream.request().reset();
+  }
+
+  /**
+   * The upstream's body, whose failures say so ({@link UpstreamFailure#midAnswer}): whatever reads it (a whole read,
+   * the link rewriter, the pipe to the caller) passes on a failure that names the upstream and what broke.
+   */
+  private record FailingAsUpstream(ReadStream<Buffer> source, Upstream upstream) implements ReadStream<Buffer> {
+
+    @Override
+    public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
+      source.exceptionHandler(handler == null ? null
+          : failure -> handler.handle(UpstreamFailure.midAnswer(upstream, failure)));
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> handler(Handler<Buffer> handler) {
+      source.handler(handler);
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> pause() {
+      source.pause();
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> resume() {
+      source.resume();
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> fetch(long amount) {
+      source.fetch(amount);
+      return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
+      source.endHandler(endHandler);
+      return this;
+    }
   }
 
   /** The Content-Length, or -1 when there is none (chunked) or it is not a number (then the upstream's decoder decides). */

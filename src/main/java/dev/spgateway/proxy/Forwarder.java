@@ -1,7 +1,6 @@
 package dev.spgateway.proxy;
 
 import dev.spgateway.credential.AccessToken;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -26,7 +25,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -121,12 +119,12 @@ public final class Forwarder {
           request.caller.response().exceptionHandler(failure -> out.reset(0L, failure));
           Future<Answer> answered = out.response().map(answer -> {
             answer.pause(); // its body waits until it is passed on; paused as it is handed over, before any chunk
-            return new Answer(answer);
+            return new Answer(answer, upstream);
           });
           sendBody(request, out);
           return answered;
         })
-        .recover(failure -> Future.failedFuture(classify(upstream, failure)));
+        .recover(failure -> Future.failedFuture(UpstreamFailure.reaching(upstream, failure)));
   }
 
   /**
@@ -368,19 +366,6 @@ public final class Forwarder {
     } catch (NumberFormatException e) {
       return -1;
     }
-  }
-
-  private static UpstreamFailure classify(Upstream upstream, Throwable failure) {
-    if (failure instanceof UpstreamFailure known) return known;
-    if (failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException) {
-      return new UpstreamFailure("upstream '" + upstream.name() + "' sent nothing for "
-          + upstream.timeoutMillis() + " ms", true);
-    }
-    String why = failure instanceof ConnectTimeoutException
-        ? "no connection within " + upstream.connectTimeoutMillis() + " ms"
-        : failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
-    return new UpstreamFailure("upstream '" + upstream.name() + "' at " + upstream.host() + ":" + upstream.port()
-        + " is unreachable (" + why + ")", false);
   }
 
   private static List<String> concat(Collection<String> first, Collection<String> second) {

@@ -68,7 +68,19 @@ public final class HostileGateway implements AutoCloseable {
         response.end("{\"ok\":true}");
       }
     })).listen(0, "127.0.0.1"));
-    String url = "http://127.0.0.1:" + upstream.actualPort();
+    return start(vertx, upstream, "http://127.0.0.1:" + upstream.actualPort(), dir, configEdit, saw);
+  }
+
+  /**
+   * Starts one in front of an upstream of the test's own at {@code url} (for upstreams that misbehave below HTTP);
+   * {@link #upstreamSaw()} stays empty.
+   */
+  public static HostileGateway startBefore(Path dir, String url) {
+    return start(Vertx.vertx(), null, url, dir, config -> config, new CopyOnWriteArrayList<>());
+  }
+
+  private static HostileGateway start(Vertx vertx, HttpServer upstream, String url, Path dir,
+      UnaryOperator<String> configEdit, List<Seen> saw) {
     try {
       String config = Files.readString(Path.of("config/sandbox.yaml"))
           .replace("${SANDBOX_GRAPH_URL}", url).replace("${SANDBOX_DATAVERSE_URL}", url)
@@ -205,7 +217,7 @@ public final class HostileGateway implements AutoCloseable {
   @Override
   public void close() {
     await(sandbox.close());
-    await(upstream.close());
+    if (upstream != null) await(upstream.close());
     await(vertx.close());
   }
 }
