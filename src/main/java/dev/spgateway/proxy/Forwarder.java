@@ -8,6 +8,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -24,6 +25,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -107,8 +109,23 @@ public final class Forwarder {
     return body.map(buffer -> new Outbound(caller, uri, requestId, null, buffer, false));
   }
 
-  /** Sends {@code request} with {@code token}; the answer's body is still unread. */
+  /**
+   * Sends {@code request} with {@code token}; the answer's body is still unread. A pooled connection the upstream
+   * closed just as it was taken (its keep-alive ran out) fails before any answer began: an idempotent request whose
+   * body is held is then sent once more, on another connection, as a proxy does; any other fails.
+   */
   public Future<Answer> send(Outbound request, Upstream upstream, AccessToken token) {
+    return attempt(request, upstream, token)
+        .recover(failure -> failure instanceof HttpClosedException && request.replayable()
+            && IDEMPOTENT.contains(request.caller.method()) ? attempt(request, upstream, token) : Future.failedFuture(failure))
+        .recover(failure -> Future.failedFuture(UpstreamFailure.reaching(upstream, failure)));
+  }
+
+  /** RFC 9110 §9.2.2: sending these twice does what sending them once does. */
+  private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+      HttpMethod.PUT, HttpMethod.DELETE);
+
+  private Future<Answer> attempt(Outbound request, Upstream upstream, AccessToken token) {
     CharSequence authorization = BEARERS.get().header(token);
     return clients.computeIfAbsent(Thread.currentThread(), loop -> newClient.get()).request(upstream.requestOptions())
         .compose(out -> {
@@ -123,8 +140,7 @@ public final class Forwarder {
           });
           sendBody(request, out);
           return answered;
-        })
-        .recover(failure -> Future.failedFuture(UpstreamFailure.reaching(upstream, failure)));
+        });
   }
 
   /**

@@ -17,6 +17,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +42,7 @@ class UpstreamFaultsTest {
 
   @BeforeAll
   void start(@TempDir Path dir) {
-    NetServer upstream = await(upstreamVertx.createNetServer().connectHandler(UpstreamFaultsTest::misbehave)
+    NetServer upstream = await(upstreamVertx.createNetServer().connectHandler(this::misbehave)
         .listen(0, "127.0.0.1"));
     gateway = HostileGateway.startBefore(dir, "http://127.0.0.1:" + upstream.actualPort());
   }
@@ -50,13 +53,29 @@ class UpstreamFaultsTest {
     await(upstreamVertx.close());
   }
 
-  /** What the upstream does is named by the request's last path segment. */
-  private static void misbehave(NetSocket socket) {
+  /** Requests received per path. */
+  final Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
+
+  /**
+   * What the upstream does is named by the request's last path segment; a path with {@code /once-} in it is hung up
+   * on the first time only, and answered after.
+   */
+  private void misbehave(NetSocket socket) {
     StringBuilder head = new StringBuilder();
     socket.handler(bytes -> {
       head.append(bytes.toString(StandardCharsets.ISO_8859_1));
       if (head.indexOf("\r\n\r\n") < 0) return;
       String path = head.substring(head.indexOf(" ") + 1, head.indexOf(" HTTP/"));
+      head.setLength(0);
+      int seen = received.computeIfAbsent(path, any -> new AtomicInteger()).incrementAndGet();
+      if (path.contains("/once-")) {
+        if (seen == 1) {
+          socket.close();
+        } else {
+          socket.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}");
+        }
+        return;
+      }
       switch (path.substring(path.lastIndexOf('/') + 1)) {
         case "hang-up" -> socket.close();
         case "garbage" -> socket.write("NOT HTTP AT ALL\r\n\r\n").onComplete(written -> socket.close());
@@ -78,6 +97,22 @@ class UpstreamFaultsTest {
   @Test
   void anUpstreamThatAnswersGarbageIsA502() {
     assertFailedBeforeAnswering("/graph/v1.0/users/garbage", "upstream-unreachable", "is unreachable");
+  }
+
+  @Test
+  void aConnectionClosedBeforeAnyAnswerIsTriedOnceMoreForAGetButNeverForAPost() {
+    // As when the upstream closes an idle pooled connection just as the gateway takes it.
+    RawResponse get = gateway.call("GET", "/graph/v1.0/users/once-get", null);
+    assertThat(get.status()).as(get.body()).isEqualTo(200);
+    assertThat(get.body()).isEqualTo("{\"ok\":true}");
+    assertThat(received.get("/v1.0/users/once-get")).hasValue(2);
+
+    // The upstream may have acted on a POST before its connection closed: sending it again could do it twice.
+    RawResponse post = gateway.call("POST", "/graph/v1.0/users/once-post/sendMail", "{}",
+        "Content-Type: application/json");
+    assertThat(post.status()).as(post.body()).isEqualTo(502);
+    assertThat(post.problem().getString("type")).isEqualTo("urn:sp-gateway:problem:upstream-unreachable");
+    assertThat(received.get("/v1.0/users/once-post/sendMail")).hasValue(1);
   }
 
   @Test
