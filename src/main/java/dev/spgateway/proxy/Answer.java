@@ -58,42 +58,19 @@ public final class Answer {
    * The upstream's body, whose failures say so ({@link UpstreamFailure#midAnswer}): whatever reads it (a whole read,
    * the link rewriter, the pipe to the caller) passes on a failure that names the upstream and what broke.
    */
-  private record FailingAsUpstream(ReadStream<Buffer> source, Upstream upstream) implements ReadStream<Buffer> {
+  private static final class FailingAsUpstream extends PassingStream {
+
+    private final Upstream upstream;
+
+    FailingAsUpstream(ReadStream<Buffer> source, Upstream upstream) {
+      super(source);
+      this.upstream = upstream;
+    }
 
     @Override
     public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
       source.exceptionHandler(handler == null ? null
           : failure -> handler.handle(UpstreamFailure.midAnswer(upstream, failure)));
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> handler(Handler<Buffer> handler) {
-      source.handler(handler);
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> pause() {
-      source.pause();
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> resume() {
-      source.resume();
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> fetch(long amount) {
-      source.fetch(amount);
-      return this;
-    }
-
-    @Override
-    public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-      source.endHandler(endHandler);
       return this;
     }
   }

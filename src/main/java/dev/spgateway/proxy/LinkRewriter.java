@@ -12,9 +12,8 @@ import io.vertx.core.streams.ReadStream;
  * of) a link is copied. A link split across chunks is held until its end arrives, so a chunk may pass
  * on nothing; memory is one chunk plus at most one link.
  */
-final class LinkRewriter implements ReadStream<Buffer>, JsonLinkScanner.Sink {
+final class LinkRewriter extends PassingStream implements JsonLinkScanner.Sink {
 
-  private final ReadStream<Buffer> source;
   private final JsonLinkScanner scanner;
   private Handler<Buffer> handler;
   /** Scratch copy of a chunk whose bytes are not on the heap. */
@@ -25,7 +24,7 @@ final class LinkRewriter implements ReadStream<Buffer>, JsonLinkScanner.Sink {
   private boolean whole;
 
   LinkRewriter(ReadStream<Buffer> source, JsonLinkScanner scanner) {
-    this.source = source;
+    super(source);
     this.scanner = scanner;
   }
 
@@ -104,30 +103,6 @@ final class LinkRewriter implements ReadStream<Buffer>, JsonLinkScanner.Sink {
       if (rest.length() > 0 && handler != null) handler.handle(rest);
       endHandler.handle(null);
     });
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-    source.exceptionHandler(handler);
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> pause() {
-    source.pause();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    source.resume();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    source.fetch(amount);
     return this;
   }
 }
