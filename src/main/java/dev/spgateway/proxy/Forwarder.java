@@ -263,7 +263,8 @@ public final class Forwarder {
    * Passes {@code answer} back to the caller of {@code caller}: status and reason, the upstream's headers but those
    * that do not pass ({@link #NOT_ANSWERED}, and those its {@code Connection} names), this request's id, and the body,
    * a whole one in one write with its head, a streamed one as it comes. The upstream's {@code Date} is passed on
-   * when it is an HTTP date; else (none, or unreadable) the caller gets the gateway's time.
+   * when it is an IMF-fixdate (RFC 9110's form); else (none, an obsolete form, unreadable) the caller gets the
+   * gateway's time.
    */
   public Future<Void> respond(Answer answer, HttpServerRequest caller, String requestId) {
     HttpServerResponse out = caller.response();
@@ -349,9 +350,10 @@ public final class Forwarder {
       return ownDate;
     }
 
+    /** RFC 9110's preferred form, the one a sender must use; anything else is replaced, as it may be. */
     private static boolean isHttpDate(String value) {
       try {
-        DateTimeFormatter.RFC_1123_DATE_TIME.parse(value);
+        IMF_FIXDATE.parse(value);
         return true;
       } catch (DateTimeParseException e) {
         return false;

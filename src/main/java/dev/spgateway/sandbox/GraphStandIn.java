@@ -43,7 +43,9 @@ public final class GraphStandIn extends StandInServer {
       Set.of("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All");
   private static final DateTimeFormatter INNER_ERROR_DATE =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
-  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME;
+  /** RFC 9110's IMF-fixdate, as Graph writes it (RFC_1123_DATE_TIME would drop the day's leading zero). */
+  private static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", java.util.Locale.US);
 
   private static final List<JsonObject> DIRECTORY = List.of(
       user("87d349ed-44d7-43e1-9a83-5f2406dee5bd", "Adele", "Vance", "Retail Manager", "Seattle"),

@@ -93,12 +93,14 @@ class ForwarderAnswerTest {
   }
 
   @Test
-  void noOrAnUnreadableDateBecomesTheGatewaysTime() {
+  void aMissingUnreadableOrObsoleteDateBecomesTheGatewaysTime() {
     answers.add(MultiMap.caseInsensitiveMultiMap());
     answers.add(MultiMap.caseInsensitiveMultiMap().add("Date", "yesterday"));
     answers.add(MultiMap.caseInsensitiveMultiMap().add("Date", "yesterday"));
+    answers.add(MultiMap.caseInsensitiveMultiMap().add("Date", "Sun, 6 Nov 1994 08:49:37 GMT")); // day without its 0
+    answers.add(MultiMap.caseInsensitiveMultiMap().add("Date", "Sunday, 06-Nov-94 08:49:37 GMT")); // RFC 850
     Instant before = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 5; i++) {
       String date = get().getHeader("date");
       assertThat(date).matches(IMF_FIXDATE);
       assertThat(ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant())
