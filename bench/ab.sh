@@ -6,6 +6,7 @@
 # Each target warms up once (WARM s); then ROUNDS rounds of DUR s each, in turn. Prints medians and ranges.
 # Besides jars, a target may be "nginx" (the harness's proxy nginx, one worker: CPU of its processes) or
 # "bare:client" / "bare:httpproxy" (bench/floor/BareProxy.java on JAR's Vert.x: the same job with nothing else;
+# "bare:netty": bench/floor/BareNetty.java, the same on raw Netty without Vert.x;
 # httpproxy takes vertx-http-proxy from the local Maven repository, fetching it if need be). A jar may carry JVM
 # options of its own after "+" signs: target/sp-gateway.jar+-Dio.netty.allocator.type=pooled.
 set -euo pipefail
@@ -26,6 +27,9 @@ for target in "$@"; do
       sed "s/127.0.0.1:9002/127.0.0.1:$port/" "$OUT/conf/proxy-nginx.conf" > "$OUT/conf/proxy-$i.conf"
       taskset -c 0 nginx -p "$OUT/" -e "$OUT/proxy-$i-error.log" -c "$OUT/conf/proxy-$i.conf" -g 'daemon off;' \
         >"$OUT/gateway-$i.out" 2>&1 & ;;
+    bare:netty)
+      taskset -c 0 java ${JOPTS:--Xms512m -Xmx512m} -cp "$JAR" "$ROOT/bench/floor/BareNetty.java" \
+        $port 9001 "$OUT/conf/token.txt" >"$OUT/gateway-$i.out" 2>&1 & ;;
     bare:*)
       taskset -c 0 java ${JOPTS:--Xms512m -Xmx512m} -cp "$JAR:$HTTP_PROXY_JAR" "$ROOT/bench/floor/BareProxy.java" "${target#bare:}" \
         $port 9001 "$OUT/conf/token.txt" >"$OUT/gateway-$i.out" 2>&1 & ;;
