@@ -26,7 +26,8 @@ public final class HopByHop {
 
   /**
    * The further header names that {@code Connection} lists in {@code headers} (hop-by-hop too), or {@code null} when
-   * it lists none beyond {@link #NAMES} and {@code close}, as it almost always does.
+   * it lists none beyond {@link #NAMES} and {@code close}, as it almost always does. {@code Content-Type} is never
+   * taken for hop-by-hop: it is what a body was judged by.
    */
   static HeaderNames connectionNamed(MultiMap headers) {
     String first = headers.get(HttpHeaders.CONNECTION);
@@ -37,7 +38,10 @@ public final class HopByHop {
     for (String connection : values) {
       for (String token : connection.split(",")) {
         String name = token.trim().toLowerCase(Locale.ROOT);
-        if (!name.isEmpty() && !name.equals("close") && !ALWAYS.contains(name)) named.add(name);
+        // Content-Type stays whatever Connection says: a body goes upstream with the type it was judged by.
+        if (!name.isEmpty() && !name.equals("close") && !name.equals("content-type") && !ALWAYS.contains(name)) {
+          named.add(name);
+        }
       }
     }
     return named.isEmpty() ? null : new HeaderNames(named);

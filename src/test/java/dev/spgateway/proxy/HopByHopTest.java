@@ -79,6 +79,19 @@ class HopByHopTest {
     assertThat(seen.get("x-caller-kept")).isEqualTo("yes");
   }
 
+  @Test
+  void aConnectionHeaderCannotTakeAwayTheContentTypeABodyWasJudgedBy() {
+    RawResponse response = plain.call("POST", USERS + "/42/sendMail", "{}", "Content-Type: application/json",
+        "Connection: Content-Type, X-Caller-Hop", "X-Caller-Hop: 1");
+
+    assertThat(response.status()).as(response.body()).isEqualTo(200);
+    var seen = plain.upstreamSaw().get(plain.upstreamSaw().size() - 1);
+    assertThat(seen.uri()).isEqualTo("/v1.0/users/42/sendMail");
+    assertThat(seen.headers().get("content-type")).isEqualTo("application/json");
+    assertThat(seen.headers().contains("x-caller-hop")).isFalse();
+    assertThat(seen.body()).isEqualTo("{}");
+  }
+
   @ParameterizedTest(name = "h2c upgrade: {0}")
   @ValueSource(booleans = {false, true})
   void h2cWhenTurnedOnAnswersAllowedCallsWithAWellFormedResponse(boolean upgrade) throws Exception {
