@@ -49,7 +49,7 @@ public final class Answer {
     upstream.resume();
   }
 
-  /** Cuts the exchange with the upstream off (the caller's side failed halfway). */
+  /** Cuts the exchange with the upstream off: passing the answer on failed halfway. */
   void reset() {
     upstream.request().reset();
   }
