@@ -55,6 +55,8 @@ public final class Exchange {
   boolean recorded;
   /** Counted among the requests a graceful stop waits for, until recorded. */
   boolean underWay;
+  /** Being refused with 503 shutting-down, until recorded (a stop waits for its record before closing the audit log). */
+  boolean refusing;
 
   Exchange(HttpServerRequest request, Generation config) {
     this.request = request;

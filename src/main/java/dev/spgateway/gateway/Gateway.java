@@ -59,6 +59,8 @@ public final class Gateway {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
   /** How long a graceful stop waits for requests under way. */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a stop waits, after the listener closed, for the records of the requests it refused meanwhile. */
+  private static final Duration REFUSALS_RECORDED_TIMEOUT = Duration.ofSeconds(2);
 
   private final Vertx vertx;
   private final Pipeline pipeline;
@@ -390,6 +392,8 @@ public final class Gateway {
         .onSuccess(result -> drained[0] = result)
         // Nothing is under way now: idle keep-alive connections need not be waited for.
         .eventually(listener::close)
+        // A 503 shutting-down can reach its caller a moment before its end handler records it.
+        .eventually(() -> pipeline.refusalsRecorded(vertx, REFUSALS_RECORDED_TIMEOUT))
         .eventually(admin::close)
         .eventually(() -> closeAll(audit, clients))
         .onComplete(closed -> logStopped(drained[0], Duration.ofNanos(System.nanoTime() - start), closed.cause()))

@@ -79,6 +79,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
   private final AtomicInteger underWay = new AtomicInteger();
   private volatile boolean draining;
   private final AtomicInteger refusedWhileDraining = new AtomicInteger();
+  /** Of those, the ones not yet recorded: the stop closes the audit log only after their records. */
+  private final AtomicInteger refusing = new AtomicInteger();
   /** Cuts off a body that stops coming once it is read (listener.bodyTimeout); none until the listener sets it. */
   private ConnectionGuard bodies;
 
@@ -106,6 +108,8 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     }
     if (draining) {
       refusedWhileDraining.incrementAndGet();
+      refusing.incrementAndGet();
+      exchange.refusing = true;
       response.putHeader(HttpHeaders.CONNECTION, "close");
       reject(exchange, SHUTTING_DOWN);
       return;
@@ -163,22 +167,37 @@ public final class Pipeline implements Handler<HttpServerRequest> {
    */
   public Future<Drained> drain(Vertx vertx, Duration timeout) {
     draining = true;
-    Promise<Drained> drained = Promise.promise();
-    awaitDrained(vertx, drained, underWay.get(), System.nanoTime() + timeout.toNanos());
-    return drained.future();
+    int atStart = underWay.get();
+    return awaitNone(vertx, underWay, timeout)
+        .map(left -> new Drained(atStart, left, refusedWhileDraining.get()));
   }
 
   /**
-   * Checks now, then every 20 ms, with one-shot timers: a periodic timer's first tick can run before
-   * setPeriodic has returned, and cancelling it from there fails in Vert.x 5.0.10 (NullPointerException).
+   * Once the listener is closed: completes when every request refused with 503 shutting-down has left its record
+   * (its response may have reached the caller a moment before its end handler ran), or after {@code timeout}.
    */
-  private void awaitDrained(Vertx vertx, Promise<Drained> drained, int atStart, long deadline) {
-    int left = underWay.get();
+  public Future<Void> refusalsRecorded(Vertx vertx, Duration timeout) {
+    return awaitNone(vertx, refusing, timeout).mapEmpty();
+  }
+
+  /**
+   * Completes with what is left of {@code count} when it reaches 0 or {@code timeout} has passed. Checks now, then
+   * every 20 ms, with one-shot timers: a periodic timer's first tick can run before setPeriodic has returned, and
+   * cancelling it from there fails in Vert.x 5.0.10 (NullPointerException).
+   */
+  private static Future<Integer> awaitNone(Vertx vertx, AtomicInteger count, Duration timeout) {
+    Promise<Integer> none = Promise.promise();
+    awaitNone(vertx, count, none, System.nanoTime() + timeout.toNanos());
+    return none.future();
+  }
+
+  private static void awaitNone(Vertx vertx, AtomicInteger count, Promise<Integer> none, long deadline) {
+    int left = count.get();
     if (left == 0 || System.nanoTime() > deadline) {
-      drained.tryComplete(new Drained(atStart, left, refusedWhileDraining.get()));
+      none.tryComplete(left);
       return;
     }
-    vertx.setTimer(20, timer -> awaitDrained(vertx, drained, atStart, deadline));
+    vertx.setTimer(20, timer -> awaitNone(vertx, count, none, deadline));
   }
 
   /**
@@ -524,6 +543,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
     if (exchange.underWay) {
       exchange.underWay = false;
       underWay.decrementAndGet();
+    }
+    if (exchange.refusing) {
+      exchange.refusing = false;
+      refusing.decrementAndGet();
     }
     exchange.bytesIn = exchange.request.bytesRead();
     exchange.bytesOut = bytesOut;
