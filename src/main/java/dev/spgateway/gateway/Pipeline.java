@@ -2,7 +2,6 @@ package dev.spgateway.gateway;
 
 import dev.spgateway.audit.AuditLog;
 import dev.spgateway.audit.AuditRecord;
-import dev.spgateway.audit.EndAfter;
 import dev.spgateway.credential.AccessToken;
 import dev.spgateway.credential.TokenSource;
 import dev.spgateway.identity.ApiKeys;
@@ -17,6 +16,7 @@ import dev.spgateway.policy.batch.BatchJudge;
 import dev.spgateway.policy.batch.BoundedBody;
 import dev.spgateway.proxy.Answer;
 import dev.spgateway.proxy.Body;
+import dev.spgateway.proxy.EndAfter;
 import dev.spgateway.proxy.Forwarder;
 import dev.spgateway.proxy.Outbound;
 import dev.spgateway.proxy.WholeBody;
@@ -421,11 +421,10 @@ public final class Pipeline implements Handler<HttpServerRequest> {
       rateLimitHeaders(answer.headers(), exchange.admission);
       if (answer.status() != 401) return Future.succeededFuture(answer);
       forwarder.discard(answer);
-      boolean replayable = outbound.replayable();
       boolean fresher = tokens.evict(exchange.allow.servicePrincipal(), exchange.upstream.scope(), token);
-      if (!fresher || !replayable || exchange.retriedAfter401) {
+      if (!fresher || !outbound.replayable() || exchange.retriedAfter401) {
         // The upstream's bare 401 would read as the gateway refusing the caller's key: say whose token it was.
-        return Future.failedFuture(upstreamRejectedToken(exchange, fresher && !replayable));
+        return Future.failedFuture(upstreamRejectedToken(exchange, fresher && !outbound.replayable()));
       }
       exchange.retriedAfter401 = true;
       return token(exchange).compose(fresh -> forward(exchange, outbound, fresh));

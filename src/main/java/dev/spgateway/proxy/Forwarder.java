@@ -4,7 +4,6 @@ import dev.spgateway.credential.AccessToken;
 import io.netty.util.AsciiString;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -15,7 +14,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.streams.Pipe;
-import io.vertx.core.streams.ReadStream;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -116,9 +114,13 @@ public final class Forwarder {
    */
   public Future<Answer> send(Outbound request, Upstream upstream, AccessToken token) {
     return attempt(request, upstream, token)
-        .recover(failure -> failure instanceof HttpClosedException && request.replayable()
-            && IDEMPOTENT.contains(request.caller.method()) ? attempt(request, upstream, token) : Future.failedFuture(failure))
+        .recover(failure -> mayResend(request, failure) ? attempt(request, upstream, token) : Future.failedFuture(failure))
         .recover(failure -> Future.failedFuture(UpstreamFailure.reaching(upstream, failure)));
+  }
+
+  /** A connection that closed before any answer, and a request that can be sent again without doing anything twice. */
+  private static boolean mayResend(Outbound request, Throwable failure) {
+    return failure instanceof HttpClosedException && request.replayable() && IDEMPOTENT.contains(request.caller.method());
   }
 
   /** RFC 9110 §9.2.2: sending these twice does what sending them once does. */
@@ -280,20 +282,13 @@ public final class Forwarder {
     outHeaders.set(REQUEST_ID_HEADER, requestId);
 
     Body body = answer.body();
-    if (body instanceof WholeBody whole) {
-      out.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(whole.bytes().length()));
-      return out.end(whole.bytes());
-    }
+    if (body instanceof WholeBody whole) return sendWhole(out, whole);
     Body.Streamed streamed = (Body.Streamed) body;
     if (streamed.length() >= 0) {
       out.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(streamed.length()));
     } else if (caller.version() == HttpVersion.HTTP_1_0) {
       // An HTTP/1.0 caller cannot read chunks: the body is gathered first.
-      Buffer gathered = Buffer.buffer();
-      Promise<Void> ended = Promise.promise();
-      ReadStream<Buffer> stream = streamed.stream();
-      stream.exceptionHandler(ended::tryFail).endHandler(ended::tryComplete).handler(gathered::appendBuffer).resume();
-      return ended.future().compose(done -> out.end(gathered));
+      return WholeBody.read(streamed).compose(whole -> sendWhole(out, whole));
     } else {
       out.setChunked(true);
     }
@@ -306,6 +301,12 @@ public final class Forwarder {
         out.reset();
       }
     });
+  }
+
+  /** Head and body in one write, with the body's length. */
+  private static Future<Void> sendWhole(HttpServerResponse out, WholeBody whole) {
+    out.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(whole.bytes().length()));
+    return out.end(whole.bytes());
   }
 
   /** {@code Authorization: Bearer …} of the token last used on this event loop, as bytes; tokens change hourly. */

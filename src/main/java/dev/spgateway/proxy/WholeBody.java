@@ -11,7 +11,7 @@ import java.io.ByteArrayOutputStream;
 /** An answer body read whole: {@link Forwarder} sends it in one write with its head. */
 public record WholeBody(Buffer bytes) implements Body {
 
-  /** Reads {@code body} (of declared length) to its end; a body that comes in one chunk is kept as that chunk. */
+  /** Reads {@code body} to its end; a body that comes in one chunk is kept as that chunk. */
   static Future<WholeBody> read(Body.Streamed body) {
     Promise<WholeBody> read = Promise.promise();
     ReadStream<Buffer> stream = body.stream();
@@ -25,7 +25,7 @@ public record WholeBody(Buffer bytes) implements Body {
         return;
       }
       if (!gathering[0]) {
-        whole[0] = Buffer.buffer((int) body.length()).appendBuffer(whole[0]);
+        whole[0] = Buffer.buffer((int) Math.max(body.length(), 0)).appendBuffer(whole[0]); // length -1: not declared
         gathering[0] = true;
       }
       whole[0].appendBuffer(chunk);

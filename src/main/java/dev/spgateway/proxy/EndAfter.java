@@ -1,4 +1,4 @@
-package dev.spgateway.audit;
+package dev.spgateway.proxy;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -12,9 +12,8 @@ import java.util.function.LongFunction;
  * held back too, since with a Content-Length the client has the whole response with its last byte,
  * before any end. If the future fails, the stream fails, and the pipe resets the response.
  */
-public final class EndAfter implements ReadStream<Buffer> {
+public final class EndAfter extends PassingStream {
 
-  private final ReadStream<Buffer> source;
   private final LongFunction<Future<Void>> beforeEnd;
   private Handler<Throwable> exceptionHandler;
   private Handler<Buffer> handler;
@@ -23,15 +22,14 @@ public final class EndAfter implements ReadStream<Buffer> {
 
   /** @param beforeEnd given the body's length, what must succeed before its last chunk and end are passed on */
   public EndAfter(ReadStream<Buffer> source, LongFunction<Future<Void>> beforeEnd) {
-    this.source = source;
+    super(source);
     this.beforeEnd = beforeEnd;
   }
 
   @Override
   public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
     exceptionHandler = handler;
-    source.exceptionHandler(handler);
-    return this;
+    return super.exceptionHandler(handler);
   }
 
   @Override
@@ -43,24 +41,6 @@ public final class EndAfter implements ReadStream<Buffer> {
       held = chunk;
       if (previous != null) handler.handle(previous);
     });
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> pause() {
-    source.pause();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    source.resume();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    source.fetch(amount);
     return this;
   }
 
